@@ -1,0 +1,1 @@
+"""The model: Kubernetes objects as plain data with positions; no YAML nodes survive past loading."""

@@ -1,0 +1,32 @@
+"""Settings of the registry resolver (plain data; importing this module does not import httpx)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """How `resolve` talks to registries. Every field has a safe default."""
+
+    # Hosts (host[:port], a bare host matches every port, or an IP network such as 10.0.0.0/8) that may be
+    # spoken to over plain HTTP, like Docker's `insecure-registries`: HTTPS is tried first without
+    # certificate verification, then plain HTTP. Loopback hosts never need to be listed.
+    insecure_registries: tuple[str, ...] = ()
+    # Extra CA bundle (PEM) trusted in addition to certifi's and the system's.
+    ca_file: str | None = None
+    # None: $PULLLINT_CACHE_DIR, else platformdirs.user_cache_dir("pulllint").
+    cache_dir: str | None = None
+    use_cache: bool = True
+    tag_ttl_seconds: float = 3600.0
+    negative_ttl_seconds: float = 300.0
+    # For queries without credentials: if anonymous access is refused, ask again with the user's own
+    # docker/podman credentials for that host (existence check only; see `resolve`).
+    use_docker_config: bool = True
+    timeout_seconds: float = 10.0
+    max_concurrency: int = 32
+    per_host_concurrency: int = 8
+    # Retries per request on 408/429/5xx and connection resets (small exponential backoff).
+    retry_budget: int = 3
+    # Progress line on stderr ("verified n/total", carriage return, cleared at the end).
+    progress: bool = False

@@ -1,0 +1,75 @@
+"""The public API of pulllint.reporters: data classes, format dispatch and lazy imports."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pulllint.diagnostics import Diagnostic, Severity
+from pulllint.reporters import FORMATS, Report, RuleInfo, render
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RULE = RuleInfo("PL001", "image-not-found", Severity.ERROR, "The image does not exist.", "Docs.")
+DIAGNOSTIC = Diagnostic(
+    code="PL001",
+    rule_name="image-not-found",
+    severity=Severity.ERROR,
+    message="image 'nginx:lates' not found",
+    path="k8s/web.yaml",
+    line=3,
+    column=5,
+    end_line=3,
+    end_column=20,
+    image="nginx:lates",
+    object_id="Deployment/default/web",
+)
+
+
+def _report(*diagnostics: Diagnostic) -> Report:
+    return Report(diagnostics, {"PL001": RULE}, files_checked=1, images_checked=1, tool_version="0.1.0")
+
+
+def test_formats() -> None:
+    assert FORMATS == ("text", "json", "sarif", "github", "gitlab", "junit")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("diagnostics", [(), (DIAGNOSTIC,)], ids=["empty", "one"])
+def test_every_format_renders_a_complete_document(fmt: str, diagnostics: tuple[Diagnostic, ...]) -> None:
+    output = render(_report(*diagnostics), fmt)
+    assert output.endswith("\n")
+    assert output.strip()
+
+
+def test_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown output format 'yaml'"):
+        render(_report(), "yaml")
+
+
+def test_data_classes_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RULE.code = "X"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _report().files_checked = 2  # type: ignore[misc]
+    assert RULE.help_uri is None
+
+
+def test_package_import_is_lazy() -> None:
+    code = (
+        "import sys, pulllint.reporters\n"
+        "heavy = ['json', 'xml.etree.ElementTree', 'hashlib']\n"
+        "heavy += ['pulllint.reporters._' + m for m in ('common', 'text', 'json', 'sarif', 'github', "
+        "'gitlab', 'junit')]\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    assert result.stdout.strip() == ""
