@@ -25,7 +25,9 @@ class RegistrySettings:
     use_docker_config: bool = True
     timeout_seconds: float = 10.0
     max_concurrency: int = 32
-    per_host_concurrency: int = 8
+    # 16, not 8: at a 50 ms round trip, 8 requests in flight cap one host at ~150 HEADs/s with httpx
+    # (measured 1.7 s for 200 images); 16 halves that. Over HTTP/2 these are streams of one connection.
+    per_host_concurrency: int = 16
     # Retries per request on 408/429/5xx and connection resets (small exponential backoff).
     retry_budget: int = 3
     # Progress line on stderr ("verified n/total", carriage return, cleared at the end).

@@ -17,7 +17,9 @@ import re
 from collections.abc import Iterable
 
 MAX_SUGGESTIONS = 5
-_VERSION_RE = re.compile(r"^[vV]?(\d+(?:\.\d+)*)(.*)$")
+# A version: optional v, dotted numbers, then nothing or a separated suffix ("-alpine", "+build", "_rc1").
+# "3f2a1bc" (a commit hash) is not a version.
+_VERSION_RE = re.compile(r"^[vV]?(\d+(?:\.\d+)*)((?:[-_+.~].*)?)$")
 _ARTIFACT_RE = re.compile(r"^sha256-[0-9a-f]{64}(\.[A-Za-z0-9]+)?$")
 
 
@@ -82,7 +84,14 @@ def nearest_tags(wanted: str, existing: Iterable[str], limit: int = MAX_SUGGESTI
                 else:
                     gap = abs(len(w_nums) - len(c_nums))
                 tier = 0 if shared >= 1 else 1  # a neighbouring major version comes after the same major
-                key = (tier, suffix_penalty, -shared, gap, edit_distance(wanted, tag), -_older(c_nums, w_nums))
+                key = (
+                    tier,
+                    suffix_penalty,
+                    -shared,
+                    gap,
+                    edit_distance(wanted, tag),
+                    -_older(c_nums, w_nums),
+                )
                 scored.append((key, tag))
             continue
         distance = edit_distance(wanted, tag, bound)

@@ -125,7 +125,9 @@ def make_server_cert(ca: KeyPair, ip: str = "127.0.0.1") -> KeyPair:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -197,7 +199,9 @@ def start_registry(
     config_path.write_text(json.dumps(config, indent=2))  # JSON is YAML
     log_path = workdir / "registry.log"
     log = log_path.open("wb")
-    process = subprocess.Popen([REGISTRY_BIN, "serve", str(config_path)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [REGISTRY_BIN, "serve", str(config_path)], stdout=log, stderr=subprocess.STDOUT
+    )
     log.close()
     scheme = "https" if tls is not None else "http"
     registry = RegistryProcess(f"127.0.0.1:{port}", scheme, process, log_path)
@@ -284,7 +288,9 @@ class Pusher:
 
     def manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         headers = {**self._headers(repository), "Content-Type": media_type}
-        put = self._client.put(f"{self._base}/v2/{repository}/manifests/{reference}", content=body, headers=headers)
+        put = self._client.put(
+            f"{self._base}/v2/{repository}/manifests/{reference}", content=body, headers=headers
+        )
         if put.status_code != 201:
             raise RuntimeError(f"manifest push {repository}:{reference}: {put.status_code} {put.text}")
         return sha256_digest(body)
@@ -323,7 +329,11 @@ class Pusher:
                 "size": len(config),
             },
             "layers": [
-                {"mediaType": DOCKER_LAYER if docker else OCI_LAYER, "digest": layer_digest, "size": len(layer)}
+                {
+                    "mediaType": DOCKER_LAYER if docker else OCI_LAYER,
+                    "digest": layer_digest,
+                    "size": len(layer),
+                }
             ],
         }
         body = _canonical(manifest)
@@ -342,7 +352,9 @@ class Pusher:
         """An OCI index (or Docker manifest list) over one child manifest per platform."""
         entries: list[dict[str, object]] = []
         for os, arch, variant in platforms:
-            child = self.image(repository, None, os=os, architecture=arch, variant=variant, docker=docker, salt=tag)
+            child = self.image(
+                repository, None, os=os, architecture=arch, variant=variant, docker=docker, salt=tag
+            )
             platform: dict[str, str] = {"os": os, "architecture": arch}
             if variant:
                 platform["variant"] = variant
@@ -350,10 +362,12 @@ class Pusher:
                 {
                     "mediaType": child.media_type,
                     "digest": child.digest,
-                    "size": len(self._client.get(
-                        f"{self._base}/v2/{repository}/manifests/{child.digest}",
-                        headers={**self._headers(repository), "Accept": child.media_type},
-                    ).content),
+                    "size": len(
+                        self._client.get(
+                            f"{self._base}/v2/{repository}/manifests/{child.digest}",
+                            headers={**self._headers(repository), "Accept": child.media_type},
+                        ).content
+                    ),
                     "platform": platform,
                 }
             )
@@ -442,7 +456,9 @@ class TokenServer:
             "jti": secrets.token_hex(8),
             "access": access,
         }
-        return jwt.encode(claims, self.signing.key, algorithm="ES256", headers={"x5c": [self.signing.cert_der_b64]})
+        return jwt.encode(
+            claims, self.signing.key, algorithm="ES256", headers={"x5c": [self.signing.cert_der_b64]}
+        )
 
     def access_for(self, user: str | None, scopes: Sequence[str]) -> list[dict[str, object]]:
         access: list[dict[str, object]] = []
@@ -531,8 +547,10 @@ def _token_handler(ts: TokenServer) -> type[BaseHTTPRequestHandler]:
 
         def _issue(self, user: str | None, scopes: Sequence[str], oauth: bool = False) -> None:
             token = ts.make_token(user, ts.access_for(user, scopes))
-            doc: dict[str, object] = {"expires_in": ts.expires_in, "issued_at": datetime.datetime.now(
-                datetime.timezone.utc).isoformat()}
+            doc: dict[str, object] = {
+                "expires_in": ts.expires_in,
+                "issued_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            }
             if oauth:
                 doc["access_token"] = token
             else:

@@ -30,7 +30,9 @@ from ._support import (
     start_registry,
 )
 
-SKIP_REASON = "Debian's docker-registry is not installed (/usr/bin/docker-registry): apt-get install docker-registry"
+SKIP_REASON = (
+    "Debian's docker-registry is not installed (/usr/bin/docker-registry): apt-get install docker-registry"
+)
 APP_TAGS = ("1.25.0", "1.25.1", "1.26.0", "1.24.9-alpine", "latest")
 USER, PASSWORD = "alice", "s3cret-Pa55word-for-tests"
 PUSHER, PUSHER_PASSWORD = "pusher", "pusher-Pa55word"
@@ -115,7 +117,9 @@ def populate(pusher: Pusher, prefix: str = "") -> dict[str, PushedImage]:
     images[f"{prefix}dockerlist:2.0"] = pusher.index(
         f"{prefix}dockerlist", "2.0", [("linux", "amd64", None), ("linux", "arm", "v7")], docker=True
     )
-    images[f"{prefix}dockerv2:1.0"] = pusher.image(f"{prefix}dockerv2", "1.0", architecture="arm64", docker=True)
+    images[f"{prefix}dockerv2:1.0"] = pusher.image(
+        f"{prefix}dockerv2", "1.0", architecture="arm64", docker=True
+    )
     return images
 
 
@@ -139,7 +143,9 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
         pytest.fail("htpasswd (apache2-utils) is needed for the basic-auth registry tests")
     workdir = tmp_path_factory.mktemp("basic-registry")
     lines = [
-        subprocess.run([htpasswd, "-Bbn", user, pw], check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [htpasswd, "-Bbn", user, pw], check=True, capture_output=True, text=True
+        ).stdout.strip()
         for user, pw in ((USER, PASSWORD), (PUSHER, PUSHER_PASSWORD))
     ]
     (workdir / "htpasswd").write_text("\n".join(lines) + "\n")

@@ -51,7 +51,8 @@ read -r server
 echo "$server" >> "{log}"
 case "$server" in
   127.0.0.1:*) printf '{{"ServerURL":"%s","Username":"{USER}","Secret":"{PASSWORD}"}}' "$server" ;;
-  https://index.docker.io/v1/) printf '{{"ServerURL":"%s","Username":"<token>","Secret":"hub-refresh"}}' "$server" ;;
+  https://index.docker.io/v1/)
+    printf '{{"ServerURL":"%s","Username":"<token>","Secret":"hub-refresh"}}' "$server" ;;
   *) echo "credentials not found in native keychain"; exit 1 ;;
 esac
 """
@@ -119,8 +120,8 @@ def test_containers_auth_json(
     outside = query(basic_registry.ref("multi:1.0"))
     result = resolve([in_namespace, outside], dc_settings)
     assert result[in_namespace].status is Status.FOUND
-    assert result[in_namespace].credential_label is not None
-    assert result[in_namespace].credential_label.startswith("containers auth ")
+    label = result[in_namespace].credential_label
+    assert label is not None and label.startswith("containers auth ")
     assert result[outside].status is Status.MISSING_OR_PRIVATE
 
 
@@ -134,7 +135,8 @@ def test_cred_helper_only_without_pod_credentials_and_only_for_its_host(
     result = resolve([anonymous, with_pod_secret, other_host], dc_settings)
     assert result[anonymous].status is Status.FOUND
     assert result[anonymous].credential_label == (
-        f"credential helper docker-credential-test (docker config ~/.docker/config.json) for {basic_registry.host}"
+        "credential helper docker-credential-test (docker config ~/.docker/config.json)"
+        f" for {basic_registry.host}"
     )
     assert result[with_pod_secret].status is Status.UNAUTHORIZED  # the pod's secret, not the user's helper
     assert result[other_host].status is Status.FOUND  # open registry: anonymous is enough

@@ -287,7 +287,9 @@ def test_concurrent_writers_never_corrupt(open_registry: Registry, settings: Reg
             if got is None or got.digest != facts.digest:
                 errors.append("bad read")
 
-    threads = [threading.Thread(target=writer) for _ in range(3)] + [threading.Thread(target=reader) for _ in range(2)]
+    threads = [threading.Thread(target=writer) for _ in range(3)] + [
+        threading.Thread(target=reader) for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -306,7 +308,9 @@ def test_basic_auth_found_with_pod_credentials(basic_registry: Registry, setting
     assert facts.credential_label == f"secret prod/regcred for {basic_registry.host}"
 
 
-def test_basic_auth_wrong_password_is_unauthorized(basic_registry: Registry, settings: RegistrySettings) -> None:
+def test_basic_auth_wrong_password_is_unauthorized(
+    basic_registry: Registry, settings: RegistrySettings
+) -> None:
     q = query(basic_registry.ref("app:1.25.0"), secret("prod/old", password="wrong"))
     facts = resolve([q], settings)[q]
     assert facts.status is Status.UNAUTHORIZED
@@ -323,7 +327,9 @@ def test_basic_auth_credentials_tried_in_order(basic_registry: Registry, setting
     assert facts.credential_label == f"secret prod/new for {basic_registry.host}"
 
 
-def test_basic_auth_anonymous_is_missing_or_private(basic_registry: Registry, settings: RegistrySettings) -> None:
+def test_basic_auth_anonymous_is_missing_or_private(
+    basic_registry: Registry, settings: RegistrySettings
+) -> None:
     q = query(basic_registry.ref("app:1.25.0"))
     facts = resolve([q], settings)[q]
     assert facts.status is Status.MISSING_OR_PRIVATE
@@ -372,7 +378,10 @@ def test_token_one_token_per_repository(token_registry: Registry, settings: Regi
     assert token_registry.token_server is not None
     server = token_registry.token_server
     before = server.count("repository:private/app:pull")
-    queries = [query(token_registry.ref(f"private/app:{t}"), secret("prod/regcred")) for t in ("1.25.0", "1.25.1", "1.26.0", "latest")]
+    queries = [
+        query(token_registry.ref(f"private/app:{t}"), secret("prod/regcred"))
+        for t in ("1.25.0", "1.25.1", "1.26.0", "latest")
+    ]
     result = resolve(queries, settings)
     assert all(result[q].status is Status.FOUND for q in queries)
     assert server.count("repository:private/app:pull") - before == 1
@@ -409,7 +418,10 @@ def test_token_identity_token_oauth2(token_registry: Registry, settings: Registr
     assert facts.status is Status.FOUND
     assert facts.platforms is not None and Platform("linux", "arm64", "v8") in facts.platforms
     assert token_registry.token_server.requests[-1].method == "POST"
-    bad = query(token_registry.ref("private/app:1.0"), secret("prod/oauth", username="", password="", identity_token="x"))
+    bad = query(
+        token_registry.ref("private/app:1.0"),
+        secret("prod/oauth", username="", password="", identity_token="x"),
+    )
     assert resolve([bad], settings)[bad].status is Status.UNAUTHORIZED
 
 
@@ -452,7 +464,9 @@ def test_tls_with_ca_file_uses_http2(
     assert http_versions and set(http_versions) == {"HTTP/2"}
 
 
-def test_tls_without_ca_file_names_the_x509_problem(tls_registry: Registry, settings: RegistrySettings) -> None:
+def test_tls_without_ca_file_names_the_x509_problem(
+    tls_registry: Registry, settings: RegistrySettings
+) -> None:
     q = query(tls_registry.ref("app:1.0"))
     facts = resolve([q], settings)[q]
     assert facts.status is Status.UNREACHABLE
@@ -486,6 +500,9 @@ def test_insecure_registry_skips_verification(tls_registry: Registry, settings: 
 
 def test_cache_dir_created_private(open_registry: Registry, tmp_path: Path) -> None:
     root = tmp_path / "fresh" / "cache"
-    resolve([query(open_registry.ref("app:1.25.0"))], RegistrySettings(cache_dir=str(root), use_docker_config=False))
+    resolve(
+        [query(open_registry.ref("app:1.25.0"))],
+        RegistrySettings(cache_dir=str(root), use_docker_config=False),
+    )
     assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(root / "registry-v1").st_mode) == 0o700

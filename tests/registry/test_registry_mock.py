@@ -24,7 +24,11 @@ MANIFEST = json.dumps(
     {
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + "c" * 64, "size": 2},
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": "sha256:" + "c" * 64,
+            "size": 2,
+        },
         "layers": [],
     }
 ).encode()
@@ -97,7 +101,11 @@ def test_429_exhausted_is_rate_limited_with_quota(settings: RegistrySettings) ->
             return httpx.Response(200)
         return httpx.Response(
             429,
-            headers={"Retry-After": "0", "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600"},
+            headers={
+                "Retry-After": "0",
+                "ratelimit-limit": "100;w=21600",
+                "ratelimit-remaining": "0;w=21600",
+            },
             json={"errors": [{"code": "TOOMANYREQUESTS"}]},
         )
 
@@ -189,7 +197,7 @@ def test_connection_reset_always(settings: RegistrySettings) -> None:
 # -- transport failures ------------------------------------------------------------------------------------
 
 
-def _raise(exc: Exception) -> Handler:
+def _raise(exc: Exception) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
@@ -235,7 +243,9 @@ def _plain_http_registry(request: httpx.Request) -> httpx.Response:
         try:
             raise ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")
         except ssl.SSLError as cause:
-            raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number", request=request) from cause
+            raise httpx.ConnectError(
+                "[SSL: WRONG_VERSION_NUMBER] wrong version number", request=request
+            ) from cause
     return httpx.Response(200) if request.url.path == "/v2/" else manifest_ok(request)
 
 
@@ -433,7 +443,9 @@ def test_head_404_then_get_reads_name_unknown(settings: RegistrySettings) -> Non
 
 
 def test_accept_header_has_the_four_media_types(settings: RegistrySettings) -> None:
-    statuses, rec = run(lambda r: httpx.Response(200) if r.url.path == "/v2/" else manifest_ok(r), settings, f"{REG}/a:1")
+    _, rec = run(
+        lambda r: httpx.Response(200) if r.url.path == "/v2/" else manifest_ok(r), settings, f"{REG}/a:1"
+    )
     accept = rec.requests[-1].headers["accept"]
     for media_type in (
         "application/vnd.oci.image.index.v1+json",
@@ -456,7 +468,9 @@ def test_tags_pagination_with_link_header(settings: RegistrySettings) -> None:
             return httpx.Response(200)
         if request.url.path == "/v2/app/tags/list":
             tags, link = pages[request.url.params.get("last")]
-            return httpx.Response(200, json={"name": "app", "tags": tags}, headers={"Link": link} if link else {})
+            return httpx.Response(
+                200, json={"name": "app", "tags": tags}, headers={"Link": link} if link else {}
+            )
         return error(404, "MANIFEST_UNKNOWN")
 
     rec = Recorder(handler)

@@ -23,7 +23,11 @@ from pulllint.registry._tags import edit_distance, nearest_tags
     ("wanted", "existing", "expected"),
     [
         ("1.25.2", ["1.25.0", "1.25.1", "1.26.0", "2.0.0", "latest"], ("1.25.1", "1.25.0", "1.26.0")),
-        ("1.25.2-alpine", ["1.25.1", "1.25.1-alpine", "1.26.0-alpine"], ("1.25.1-alpine", "1.26.0-alpine", "1.25.1")),
+        (
+            "1.25.2-alpine",
+            ["1.25.1", "1.25.1-alpine", "1.26.0-alpine"],
+            ("1.25.1-alpine", "1.26.0-alpine", "1.25.1"),
+        ),
         ("v1.2", ["v1.2.0", "v1.3.0", "v2.0.0"], ("v1.2.0", "v1.3.0")),
         ("lastest", ["latest", "stable", "main"], ("latest",)),
         ("prod", ["production", "staging"], ("production",)),
@@ -54,7 +58,9 @@ def test_parse_www_authenticate() -> None:
     assert challenge.service == "registry.docker.io"
     assert challenge.get("scope") == "repository:library/nginx:pull,push"
     assert challenge.error == "insufficient_scope"
-    both = parse_www_authenticate('Basic realm="a \\"quoted\\" realm", Bearer realm="https://x/t",service=svc')
+    both = parse_www_authenticate(
+        'Basic realm="a \\"quoted\\" realm", Bearer realm="https://x/t",service=svc'
+    )
     assert [c.scheme for c in both] == ["basic", "bearer"]
     assert both[0].realm == 'a "quoted" realm'
     assert both[1].service == "svc"
@@ -81,7 +87,9 @@ def test_may_send_credentials(realm: str, registry: str, insecure: tuple[str, ..
 def test_host_rules() -> None:
     assert split_host_port("[::1]:5000") == ("::1", 5000)
     assert split_host_port("Example.com") == ("example.com", None)
-    assert all(is_loopback(h) for h in ("localhost", "localhost:5000", "127.0.0.1:5000", "127.9.9.9", "[::1]:5000"))
+    assert all(
+        is_loopback(h) for h in ("localhost", "localhost:5000", "127.0.0.1:5000", "127.9.9.9", "[::1]:5000")
+    )
     assert not any(is_loopback(h) for h in ("example.com", "10.0.0.1:5000", "localhost.example.com"))
     assert matches_host_list("10.1.2.3:5000", ("10.0.0.0/8",))
     assert matches_host_list("reg.internal:5000", ("reg.internal",))
@@ -101,7 +109,9 @@ def test_cache_key_depends_on_credentials_not_stored(tmp_path: object) -> None:
     q1 = ImageQuery(image, (cred("one"),))
     q2 = ImageQuery(image, (cred("two"),))
     q3 = ImageQuery(image, (), Platform("linux", "arm64"))
-    facts = ImageFacts(str(image), Status.FOUND, digest="sha256:" + "1" * 64, credential_label="secret ns/regcred")
+    facts = ImageFacts(
+        str(image), Status.FOUND, digest="sha256:" + "1" * 64, credential_label="secret ns/regcred"
+    )
     cache.put(q1, facts)
     assert cache.get(q1) is not None and cache.get(q1).from_cache  # type: ignore[union-attr]
     assert cache.get(q2) is None

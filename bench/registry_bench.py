@@ -1,0 +1,345 @@
+"""Benchmark of the registry resolver against real loopback registries behind a 50 ms round trip.
+
+    .venv/bin/python bench/registry_bench.py [--images 200] [--skopeo-images N] [--delay-ms 25]
+
+What it does (a script, not a test; prints figures from one run):
+1. starts Debian's docker-registry twice: open, and with token auth (a token server in this process);
+2. pushes ``--images`` unique images (5 tags per repository) to each, directly;
+3. puts each registry, and the token server, behind a TCP proxy (a child process running this file with
+   ``--proxy``) that delays every chunk by ``--delay-ms`` each way: a 50 ms round trip by default;
+4. times a cold ``resolve()`` (empty cache) and a warm one (same cache) for all images, per variant, and
+   counts requests at the registry's access log and at the token server;
+5. times ``skopeo inspect --tls-verify=false docker://127.0.0.1:PORT/repo:tag`` for the same images one
+   after another through the same proxy, and prints pulllint's speed-up.
+
+Targets: cold run <= 1.5 s for 200 images; at most one manifest request per image plus one token per
+repository; warm run: no request at all; >= 20x faster than skopeo one after another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pulllint.images import parse_image  # noqa: E402
+from pulllint.model.credentials import RegistryCredential  # noqa: E402
+from pulllint.model.facts import ImageQuery, Status  # noqa: E402
+from pulllint.registry import RegistrySettings, resolve  # noqa: E402
+from registry._support import (  # noqa: E402
+    Pusher,
+    RegistryProcess,
+    TokenServer,
+    free_port,
+    registry_available,
+    start_registry,
+)
+
+TAGS_PER_REPOSITORY = 5
+USER, PASSWORD = "bench", "bench-password"
+_REQUEST_RE = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) (\S+) HTTP/[\d.]+"')
+
+
+# -- the delaying proxy (runs in a child process so it never competes with the resolver for the GIL) ------
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+    async def pump_in() -> None:
+        while True:
+            try:
+                data = await reader.read(65536)
+            except ConnectionError:
+                data = b""
+            await queue.put((loop.time() + delay, data))
+            if not data:
+                return
+
+    async def pump_out() -> None:
+        while True:
+            due, data = await queue.get()
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not data:
+                try:
+                    if writer.can_write_eof():
+                        writer.write_eof()
+                except OSError:
+                    pass
+                return
+            try:
+                writer.write(data)
+                await writer.drain()
+            except ConnectionError:
+                return
+
+    await asyncio.gather(pump_in(), pump_out())
+
+
+async def _serve_proxies(pairs: list[tuple[int, int]], delay: float) -> None:
+    async def serve(listen_port: int, upstream_port: int) -> asyncio.Server:
+        async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            try:
+                up_r, up_w = await asyncio.open_connection("127.0.0.1", upstream_port)
+            except OSError:
+                client_w.close()
+                return
+            try:
+                await asyncio.gather(_pipe(client_r, up_w, delay), _pipe(up_r, client_w, delay))
+            except Exception:  # a connection torn down mid-way: nothing to report
+                pass
+            finally:
+                for w in (up_w, client_w):
+                    w.close()
+
+        return await asyncio.start_server(handle, "127.0.0.1", listen_port)
+
+    servers = []
+    for listen_port, upstream_port in pairs:
+        servers.append(await serve(listen_port, upstream_port))
+    print("ready", flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+
+def proxy_main(specs: list[str], delay_ms: float) -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    pairs = [(int(a), int(b)) for a, b in (spec.split("=") for spec in specs)]
+    asyncio.run(_serve_proxies(pairs, delay_ms / 1000))
+
+
+class Proxy:
+    def __init__(self, pairs: list[tuple[int, int]], delay_ms: float) -> None:
+        specs = [f"{a}={b}" for a, b in pairs]
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--proxy", *specs, "--delay-ms", str(delay_ms)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError("proxy did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(5)
+
+
+# -- counting ----------------------------------------------------------------------------------------------
+
+
+def requests_since(registry: RegistryProcess, seen: int) -> tuple[Counter[str], int]:
+    lines = registry.access_log_lines()
+    kinds: Counter[str] = Counter()
+    for line in lines[seen:]:
+        match = _REQUEST_RE.search(line)
+        if not match:
+            continue
+        method, path = match.groups()
+        if path.rstrip("/") == "/v2":
+            kinds["ping"] += 1
+        elif "/manifests/" in path:
+            kinds[f"{method} manifest"] += 1
+        elif "/tags/list" in path:
+            kinds["tags"] += 1
+        else:
+            kinds[f"{method} other"] += 1
+    return kinds, len(lines)
+
+
+def fmt(kinds: Counter[str]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())) or "none"
+
+
+# -- the benchmark -----------------------------------------------------------------------------------------
+
+
+def push_images(pusher: Pusher, prefix: str, count: int) -> list[str]:
+    refs: list[str] = []
+    for i in range(count):
+        repository = f"{prefix}repo{i // TAGS_PER_REPOSITORY:03d}"
+        tag = f"1.{i % TAGS_PER_REPOSITORY}.0"
+        pusher.image(repository, tag, salt=f"{i}")
+        refs.append(f"{repository}:{tag}")
+    return refs
+
+
+def timed_resolve(
+    queries: list[ImageQuery], settings: RegistrySettings
+) -> tuple[float, dict[ImageQuery, Status]]:
+    started = time.perf_counter()
+    result = resolve(queries, settings)
+    elapsed = time.perf_counter() - started
+    return elapsed, {q: f.status for q, f in result.items()}
+
+
+def run_variant(
+    name: str,
+    registry: RegistryProcess,
+    proxy_host: str,
+    refs: list[str],
+    workdir: Path,
+    credentials: tuple[RegistryCredential, ...] = (),
+    token_server: TokenServer | None = None,
+) -> float:
+    queries = [ImageQuery(parse_image(f"{proxy_host}/{ref}"), credentials) for ref in refs]
+    settings = RegistrySettings(cache_dir=str(workdir / f"cache-{name}"), use_docker_config=False)
+    repositories = len({ref.split(":")[0] for ref in refs})
+    _, seen = requests_since(registry, 0)
+    tokens_before = len(token_server.requests) if token_server else 0
+
+    cold, statuses = timed_resolve(queries, settings)
+    kinds, seen = requests_since(registry, seen)
+    tokens = (len(token_server.requests) - tokens_before) if token_server else 0
+    found = sum(1 for s in statuses.values() if s is Status.FOUND)
+    manifests = kinds["HEAD manifest"] + kinds["GET manifest"]
+    print(f"[{name}] {len(queries)} images in {repositories} repositories")
+    print(f"  cold run: {cold:.3f} s  ({found}/{len(queries)} found)  target <= 1.5 s: {'ok' if cold <= 1.5 else 'MISSED'}")
+    print(f"  registry requests: {sum(kinds.values())} ({fmt(kinds)}); token requests: {tokens}")
+    budget_ok = manifests <= len(queries) and tokens <= repositories
+    print(
+        f"  manifest requests per image: {manifests / len(queries):.2f}; tokens per repository: "
+        f"{tokens / repositories:.2f}  target <= 1 and <= 1: {'ok' if budget_ok else 'MISSED'}"
+    )
+    tokens_before = len(token_server.requests) if token_server else 0
+    warm, _ = timed_resolve(queries, settings)
+    kinds, seen = requests_since(registry, seen)
+    tokens = (len(token_server.requests) - tokens_before) if token_server else 0
+    warm_total = sum(kinds.values()) + tokens
+    print(f"  warm run: {warm * 1000:.1f} ms, requests: {warm_total}  target 0: {'ok' if warm_total == 0 else 'MISSED'}")
+    return cold
+
+
+def run_skopeo(proxy_host: str, refs: list[str]) -> float | None:
+    skopeo = shutil.which("skopeo")
+    if skopeo is None:
+        print("[skopeo] not installed: speed-up not measured")
+        return None
+    started = time.perf_counter()
+    failures = 0
+    for ref in refs:
+        done = subprocess.run(
+            [skopeo, "inspect", "--tls-verify=false", f"docker://{proxy_host}/{ref}"],
+            capture_output=True,
+        )
+        failures += done.returncode != 0
+    elapsed = time.perf_counter() - started
+    print(
+        f"[skopeo] inspect one after another: {len(refs)} images in {elapsed:.2f} s "
+        f"({elapsed / len(refs) * 1000:.0f} ms per image, {failures} failures)"
+    )
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=200)
+    parser.add_argument("--skopeo-images", type=int, default=None, help="default: all images")
+    parser.add_argument("--delay-ms", type=float, default=25.0, help="delay per chunk, each way")
+    parser.add_argument("--proxy", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.proxy:
+        proxy_main(args.proxy, args.delay_ms)
+        return 0
+    if not registry_available():
+        print("docker-registry is not installed (apt-get install docker-registry)", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="pulllint-bench-") as tmp:
+        workdir = Path(tmp)
+        token_server = TokenServer(
+            users={USER: PASSWORD, "pusher": "pusher"},
+            grant=lambda user, repo: {"pull", "push"} if user == "pusher" else ({"pull"} if user == USER else set()),
+        ).start()
+        open_port, token_reg_port, token_srv_proxy_port = free_port(), free_port(), free_port()
+        open_proxy_port, token_proxy_port = free_port(), free_port()
+        registries: list[RegistryProcess] = []
+        proxy: Proxy | None = None
+        try:
+            open_registry = start_registry(workdir / "open", access_log=True, port=open_port)
+            registries.append(open_registry)
+            realm = f"http://127.0.0.1:{token_srv_proxy_port}/token"
+            token_registry = start_registry(
+                workdir / "token",
+                auth=token_server.registry_auth_config(workdir / "token", realm=realm),
+                access_log=True,
+                port=token_reg_port,
+            )
+            registries.append(token_registry)
+
+            started = time.perf_counter()
+            pusher = Pusher(open_registry.url)
+            refs = push_images(pusher, "", args.images)
+            pusher.close()
+
+            def token_for(repository: str) -> str:
+                access: list[dict[str, object]] = [
+                    {"type": "repository", "name": repository, "actions": ["pull", "push"]}
+                ]
+                return token_server.make_token("pusher", access)
+
+            pusher = Pusher(token_registry.url, token_for=token_for)
+            token_refs = push_images(pusher, "private/", args.images)
+            pusher.close()
+            print(f"pushed {2 * args.images} images in {time.perf_counter() - started:.1f} s")
+
+            proxy = Proxy(
+                [
+                    (open_proxy_port, open_port),
+                    (token_proxy_port, token_reg_port),
+                    (token_srv_proxy_port, token_server.port),
+                ],
+                args.delay_ms,
+            )
+            rtt = 2 * args.delay_ms
+            print(f"proxies up: every request pays a {rtt:.0f} ms round trip\n")
+
+            cold = run_variant("open registry", open_registry, f"127.0.0.1:{open_proxy_port}", refs, workdir)
+            credential = RegistryCredential("secret bench/regcred", "127.0.0.1", USER, PASSWORD)
+            run_variant(
+                "token registry",
+                token_registry,
+                f"127.0.0.1:{token_proxy_port}",
+                token_refs,
+                workdir,
+                (credential,),
+                token_server,
+            )
+            print()
+            subset = refs[: args.skopeo_images] if args.skopeo_images else refs
+            skopeo = run_skopeo(f"127.0.0.1:{open_proxy_port}", subset)
+            if skopeo is not None:
+                per_image_skopeo = skopeo / len(subset)
+                per_image_pulllint = cold / len(refs)
+                ratio = per_image_skopeo / per_image_pulllint
+                print(
+                    f"speed-up of pulllint (cold) over skopeo one after another: {ratio:.0f}x "
+                    f"(target >= 20x: {'ok' if ratio >= 20 else 'MISSED'})"
+                )
+        finally:
+            if proxy is not None:
+                proxy.stop()
+            for registry in registries:
+                registry.stop()
+            token_server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from pulllint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,187 @@
+"""Command line: `pulllint check`, `pulllint rules`, `pulllint rule CODE`.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, configuration or internal error.
+Bad input is a finding (PL001/PL002), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from pulllint import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"pulllint: error: {message}\n")
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pulllint", description="Stops ImagePullBackOff before it happens.")
+    parser.add_argument("--version", action="version", version=f"pulllint {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check manifests (files, directories, or - for stdin)")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive), or -")
+    check.add_argument("--offline", action="store_true", help="skip every registry check")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github", "gitlab", "junit"),
+        help="output format (default: text, or github when GITHUB_ACTIONS=true)",
+    )
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE; a text summary still goes to stdout")
+    check.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .pulllint.yaml)")
+    check.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated code prefixes to enable")
+    check.add_argument("--extend-select", type=_codes, metavar="CODES", help="code prefixes to enable as well")
+    check.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--cache-dir", metavar="DIR", help="registry answer cache (default: user cache dir)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the registry cache")
+    check.add_argument(
+        "--no-docker-config",
+        action="store_true",
+        help="do not use your own docker credentials for the existence check",
+    )
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in README.md)")
+    rule = commands.add_parser("rule", help="print one rule's documentation")
+    rule.add_argument("code")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "rules":
+            return _list_rules(markdown=args.markdown)
+        if args.command == "rule":
+            return _show_rule(args.code)
+        return _check(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # every expected failure is mapped below; this is the last resort
+        from pulllint.config import ConfigError
+        from pulllint.loading.inputs import InputError
+        from pulllint.rules import RuleLoadError
+
+        if isinstance(error, (ConfigError, InputError, RuleLoadError)):
+            print(f"pulllint: error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        if os.environ.get("PULLLINT_DEBUG"):
+            raise
+        print(
+            f"pulllint: internal error: {type(error).__name__}: {error}\n"
+            "Please report it with the input that caused it (set PULLLINT_DEBUG=1 for a traceback).",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from pulllint import engine
+    from pulllint.config import find_config, load_config
+    from pulllint.diagnostics import Severity
+
+    config = load_config(args.config if args.config else find_config(os.getcwd()))
+    overrides: dict[str, object] = {}
+    if args.select is not None:
+        overrides["select"] = tuple(args.select)
+    if args.extend_select:
+        overrides["extend_select"] = (*config.extend_select, *args.extend_select)
+    if args.ignore:
+        overrides["ignore"] = (*config.ignore, *args.ignore)
+    if args.fail_on:
+        overrides["fail_on"] = Severity.parse(args.fail_on)
+    config = replace(config, **overrides)  # type: ignore[arg-type]
+
+    provider = None if args.offline else _registry_provider(args)
+    result = engine.run(args.paths, config, offline=args.offline, facts_provider=provider)
+
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    report = _report(result)
+    from pulllint.reporters import render
+
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(render(report, fmt))
+        if fmt != "text":
+            sys.stdout.write(render(report, "text", color=_use_color(args.color)))
+    else:
+        sys.stdout.write(render(report, fmt, color=fmt == "text" and _use_color(args.color)))
+    return result.exit_code(config.fail_on)
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _registry_provider(args: argparse.Namespace) -> engine_FactsProvider | None:
+    return None  # wired by the registry wing
+
+
+engine_FactsProvider = object
+
+
+def _report(result: object) -> object:
+    from pulllint.engine import Result
+    from pulllint.reporters import Report, RuleInfo
+
+    assert isinstance(result, Result)
+    infos = {
+        code: RuleInfo(code, rule.name, rule.severity, rule.summary, rule.documentation())
+        for code, rule in result.rules.items()
+    }
+    return Report(result.diagnostics, infos, result.files, result.images, __version__)
+
+
+def _list_rules(*, markdown: bool) -> int:
+    from pulllint.rules import all_rules
+
+    rules = all_rules()
+    if markdown:
+        print("| code | name | default | summary |")
+        print("|---|---|---|---|")
+        for code, rule in rules.items():
+            default = rule.severity.label if rule.enabled_by_default else f"{rule.severity.label} (off)"
+            network = " (registry)" if rule.needs_network else ""
+            print(f"| {code} | {rule.name} | {default}{network} | {rule.summary} |")
+        return EXIT_OK
+    width = max(len(rule.name) for rule in rules.values())
+    for code, rule in rules.items():
+        state = "" if rule.enabled_by_default else " (off by default)"
+        print(f"{code}  {rule.name:<{width}}  {rule.severity.label:<7}  {rule.summary}{state}")
+    return EXIT_OK
+
+
+def _show_rule(code: str) -> int:
+    from pulllint.rules import all_rules
+
+    rules = all_rules()
+    rule = rules.get(code.upper())
+    if rule is None:
+        print(f"pulllint: error: unknown rule {code!r} (see `pulllint rules`)", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(rule.documentation())
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Configuration: `.pulllint.yaml` or `[tool.pulllint]` in pyproject.toml, validated by a JSON Schema.
+
+Found by walking up from the working directory to the repository root (the first folder holding
+`.git`); `--config` names one. Errors name the key path and end in exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from pulllint.diagnostics import Severity
+
+CONFIG_NAMES = (".pulllint.yaml", ".pulllint.yml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """An unreadable or invalid configuration: exit code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    path: str | None = None  # the file read, None for defaults
+    root: str = "."  # per-file-ignores globs are relative to this folder
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the validated document, for wings' own keys
+
+
+def find_config(start: str) -> str | None:
+    """The nearest configuration file from `start` up to the repository root."""
+    directory = os.path.abspath(start)
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or _pyproject_has_section(candidate)):
+                return candidate
+        parent = os.path.dirname(directory)
+        if os.path.isdir(os.path.join(directory, ".git")) or parent == directory:
+            return None
+        directory = parent
+
+
+def load_config(path: str | None) -> Config:
+    """Read and validate a configuration file (None: the defaults)."""
+    if path is None:
+        return Config()
+    document = _read_document(path)
+    _validate(document, path)
+    return _from_document(document, path)
+
+
+def _pyproject_has_section(path: str) -> bool:
+    try:
+        return "pulllint" in _read_toml(path).get("tool", {})
+    except ConfigError:
+        return True  # report the broken file rather than silently skipping it
+
+
+def _read_toml(path: str) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+def _read_document(path: str) -> Any:
+    if path.endswith(".toml"):
+        section = _read_toml(path).get("tool", {}).get("pulllint")
+        if section is None:
+            raise ConfigError(f"{path}: no [tool.pulllint] section")
+        return section
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = YAML(typ="safe", pure=False).load(handle)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from error
+    except YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML: {error}") from error
+    return {} if document is None else document
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("pulllint.schemas").joinpath("config.schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def _validate(document: Any, path: str) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{path}: {key_path(e.absolute_path) or '(top level)'}: {_explain(e)}" for e in errors]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+
+
+def key_path(parts: Sequence[Any]) -> str:
+    """`rules.PL103.mutable-tags[0]`: how a user finds the key in the file."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _explain(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown key {', '.join(map(repr, unknown))}"
+    message: str = error.message
+    return message
+
+
+def _from_document(document: Mapping[str, Any], path: str) -> Config:
+    def codes(key: str) -> tuple[str, ...]:
+        return tuple(code.upper() for code in document.get(key, ()))
+
+    return Config(
+        select=codes("select") if "select" in document else None,
+        extend_select=codes("extend-select"),
+        ignore=codes("ignore"),
+        severity={k.upper(): Severity.parse(v) for k, v in document.get("severity", {}).items()},
+        per_file_ignores={
+            glob: tuple(c.upper() for c in cs) for glob, cs in document.get("per-file-ignores", {}).items()
+        },
+        fail_on=Severity.parse(document.get("fail-on", "error")),
+        rule_options={code.upper(): dict(opts) for code, opts in document.get("rules", {}).items()},
+        path=path,
+        root=os.path.dirname(os.path.abspath(path)),
+        raw=document,
+    )

@@ -1,0 +1,418 @@
+"""From YAML nodes to the model: workloads and their pod specs, Secrets and ServiceAccounts.
+
+Only the paths pulllint needs are visited, so aliases are never expanded (an alias bomb costs
+nothing) and the nodes of a document can be dropped as soon as it is read.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pulllint.diagnostics import Position, Source
+from pulllint.loading.inputs import InputFile
+from pulllint.loading.yaml import Document, node_span, read_documents
+from pulllint.model.facts import Platform
+from pulllint.model.objects import (
+    IGNORE_ANNOTATION,
+    Container,
+    InlineSuppression,
+    Located,
+    Manifests,
+    ObjectMeta,
+    PodSpec,
+    SecretEntry,
+    SecretObject,
+    ServiceAccount,
+    ShapeProblem,
+    SyntaxFinding,
+    Workload,
+)
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_INT = "tag:yaml.org,2002:int"
+_CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
+_DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
+# Where each kind keeps its pod spec; any other kind is a workload when one of the generic paths
+# holds a pod spec with containers (Argo Rollouts, Knative Services, OpenKruise, ...).
+_POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+_GENERIC_POD_SPEC_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"))
+_KNOWN_WORKLOADS = frozenset(
+    {
+        "Pod",
+        "PodTemplate",
+        "CronJob",
+        "Deployment",
+        "ReplicaSet",
+        "ReplicationController",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "DeploymentConfig",
+    }
+)
+_ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
+_OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
+_INLINE_IGNORE = re.compile(r"#\s*pulllint:\s*ignore(?:\[([^\]\r\n]*)\])?")
+_CODE_LIST = re.compile(r"[A-Za-z]+[0-9]*")
+
+
+def add_file(manifests: Manifests, file: InputFile) -> None:
+    """Read every document of one input file into `manifests`."""
+    manifests.files += 1
+    if file.text is None:
+        problem = file.problem
+        assert problem is not None
+        position = Position.point(problem.line, problem.column)
+        manifests.syntax_problems.append(SyntaxFinding(Source(file.path), position, problem.message))
+        return
+    text = file.text
+    if file.is_json:
+        # JSON allows tabs wherever it allows spaces, YAML does not; a tab is one column either way.
+        text = text.replace("\t", " ")
+    if "pulllint:" in text:
+        manifests.inline_suppressions.extend(_inline_suppressions(file.path, text))
+    for document in read_documents(text, split=not file.is_json):
+        manifests.documents += 1
+        source = Source(file.path, document.helm_source)
+        if document.problem is not None:
+            problem = document.problem
+            position = Position.point(problem.line, problem.column)
+            manifests.syntax_problems.append(SyntaxFinding(source, position, problem.message))
+            continue
+        try:
+            _DocumentReader(manifests, document, source).read()
+        except RecursionError:
+            # Our own walk is shallow, but a pathological key or value may still be deep.
+            manifests.syntax_problems.append(
+                SyntaxFinding(source, Position.point(document.line_offset + 1, 1), "document nests too deeply")
+            )
+
+
+def _inline_suppressions(path: str, text: str) -> list[InlineSuppression]:
+    found: list[InlineSuppression] = []
+    for match in _INLINE_IGNORE.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - line_start + 1
+        codes = frozenset(code.upper() for code in _CODE_LIST.findall(match.group(1) or ""))
+        own_line = text[line_start : match.start()].strip() == ""
+        # A comment alone on its line covers the next line; a trailing comment covers its own line.
+        covers = (line, line + 1) if own_line else (line,)
+        found.append(InlineSuppression(path, line, column, codes, covers))
+    return found
+
+
+class _DocumentReader:
+    """Reads one document's root node into the model."""
+
+    __slots__ = ("document", "duplicates_seen", "manifests", "offset", "source")
+
+    def __init__(self, manifests: Manifests, document: Document, source: Source) -> None:
+        self.manifests = manifests
+        self.document = document
+        self.offset = document.line_offset
+        self.source = source
+        self.duplicates_seen: set[tuple[int, int]] = set()
+
+    def position(self, node: Node) -> Position:
+        return Position(*node_span(node, self.offset))
+
+    def read(self) -> None:
+        root = self.document.root
+        if isinstance(root, MappingNode):
+            self.read_object(root)
+
+    def fields(self, node: MappingNode) -> dict[str, Node]:
+        """A mapping's string keys; a duplicate key is PL001 (kubectl rejects it), the last one wins."""
+        result: dict[str, Node] = {}
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                name = key.value
+                if name in result and (key.start_mark.line, key.start_mark.column) not in self.duplicates_seen:
+                    self.duplicates_seen.add((key.start_mark.line, key.start_mark.column))
+                    self.manifests.syntax_problems.append(
+                        SyntaxFinding(
+                            self.source,
+                            self.position(key),
+                            f"duplicate key {name!r}: kubectl rejects this document",
+                        )
+                    )
+                result[name] = value
+        return result
+
+    def read_object(self, root: MappingNode) -> None:
+        top = self.fields(root)
+        kind = _string(top.get("kind"))
+        api_version = _string(top.get("apiVersion"))
+        if kind is None or api_version is None:
+            return  # not a Kubernetes object: values.yaml, CI workflows, docker-compose ...
+        items = top.get("items")
+        if kind.endswith("List") and isinstance(items, SequenceNode):
+            for item in items.value:
+                if isinstance(item, MappingNode):
+                    self.read_object(item)
+            return
+        meta = self.read_meta(kind, api_version, root, top)
+        if kind == "Secret":
+            self.read_secret(meta, top)
+        elif kind == "ServiceAccount":
+            self.manifests.service_accounts.append(
+                ServiceAccount(meta, self.read_name_refs(top.get("imagePullSecrets"), meta))
+            )
+        else:
+            self.read_workload(meta, top)
+
+    def read_meta(self, kind: str, api_version: str, root: MappingNode, top: dict[str, Node]) -> ObjectMeta:
+        metadata = top.get("metadata")
+        name = namespace = None
+        ignores: frozenset[str] = frozenset()
+        ignore_position = None
+        if isinstance(metadata, MappingNode):
+            meta_fields = self.fields(metadata)
+            name = _string(meta_fields.get("name"))
+            namespace = _string(meta_fields.get("namespace"))
+            ignores, ignore_position = self.read_ignore_annotation(meta_fields)
+        return ObjectMeta(
+            kind, api_version, name, namespace, self.source, self.position(root), ignores, ignore_position
+        )
+
+    def read_ignore_annotation(self, meta_fields: dict[str, Node]) -> tuple[frozenset[str], Position | None]:
+        annotations = meta_fields.get("annotations")
+        if not isinstance(annotations, MappingNode):
+            return frozenset(), None
+        value = self.fields(annotations).get(IGNORE_ANNOTATION)
+        text = _string(value)
+        if value is None or text is None:
+            return frozenset(), None
+        return frozenset(code.upper() for code in _CODE_LIST.findall(text)), self.position(value)
+
+    def read_secret(self, meta: ObjectMeta, top: dict[str, Node]) -> None:
+        type_node = top.get("type")
+        secret_type = _string(type_node)
+        located_type = Located(secret_type, self.position(type_node)) if type_node and secret_type else None
+        entries: list[SecretEntry] = []
+        for section, is_base64 in (("data", True), ("stringData", False)):
+            data = top.get(section)
+            if not isinstance(data, MappingNode):
+                continue
+            for key, value in self.fields(data).items():
+                text = _string(value)
+                if key in _DOCKER_SECRET_KEYS and text is not None:
+                    entries.append(SecretEntry(key, text, is_base64, self.position(value)))
+        self.manifests.secrets.append(SecretObject(meta, located_type, tuple(entries)))
+
+    def read_name_refs(self, node: Node | None, meta: ObjectMeta) -> tuple[Located, ...]:
+        """`imagePullSecrets`: a list of `{name: ...}`; anything else is PL002."""
+        if node is None or _is_null(node):
+            return ()
+        if not isinstance(node, SequenceNode):
+            self.shape(node, "imagePullSecrets must be a list of {name: ...}", meta)
+            return ()
+        refs: list[Located] = []
+        for entry in node.value:
+            name_node = self.fields(entry).get("name") if isinstance(entry, MappingNode) else None
+            name = _string(name_node)
+            if name_node is None or name is None or not name:
+                self.shape(entry, "imagePullSecrets entry must be a mapping with a non-empty string name", meta)
+                continue
+            refs.append(Located(name, self.position(name_node)))
+        return tuple(refs)
+
+    def shape(self, node: Node, message: str, meta: ObjectMeta | None) -> None:
+        self.manifests.shape_problems.append(ShapeProblem(self.source, self.position(node), message, meta))
+
+    def read_workload(self, meta: ObjectMeta, top: dict[str, Node]) -> None:
+        found = self.find_pod_spec(meta.kind, top)
+        if found is None:
+            return
+        path, spec, pod_fields, template_fields = found
+        if template_fields is not None:
+            extra, extra_position = self.read_ignore_annotation(template_fields)
+            if extra:
+                meta = ObjectMeta(
+                    meta.kind,
+                    meta.api_version,
+                    meta.name,
+                    meta.namespace,
+                    meta.source,
+                    meta.position,
+                    meta.ignores | extra,
+                    meta.ignore_position or extra_position,
+                )
+        workload = Workload(meta, _replicas(top.get("spec")))
+        pod = PodSpec(workload, path, self.position(spec))
+        workload.pod = pod
+        for section in _CONTAINER_SECTIONS:
+            node = pod_fields.get(section)
+            if node is None or _is_null(node):
+                continue
+            if not isinstance(node, SequenceNode):
+                self.shape(node, f"{section} must be a list of containers", meta)
+                continue
+            for entry in node.value:
+                if not isinstance(entry, MappingNode):
+                    self.shape(entry, f"each of {section} must be a mapping", meta)
+                    continue
+                pod.containers.append(self.read_container(pod, section, entry, meta))
+        secrets_node = pod_fields.get("imagePullSecrets")
+        pod.has_image_pull_secrets = secrets_node is not None and not _is_null(secrets_node)
+        pod.image_pull_secrets = self.read_name_refs(secrets_node, meta)
+        account = pod_fields.get("serviceAccountName") or pod_fields.get("serviceAccount")
+        account_name = _string(account)
+        if account is not None and account_name:
+            pod.service_account = Located(account_name, self.position(account))
+        pod.platforms = self.read_platforms(pod_fields)
+        self.manifests.workloads.append(workload)
+
+    def find_pod_spec(
+        self, kind: str, top: dict[str, Node]
+    ) -> tuple[str, MappingNode, dict[str, Node], dict[str, Node] | None] | None:
+        """The pod spec's dotted path, node and fields, and the fields of the pod template's metadata."""
+        paths = _POD_SPEC_PATHS.get(kind)
+        candidates = (paths,) if paths else _GENERIC_POD_SPEC_PATHS
+        for candidate in candidates:
+            parent: dict[str, Node] | None = top
+            node: Node | None = None
+            template_meta: dict[str, Node] | None = None
+            for step in candidate:
+                if parent is None:
+                    break
+                node = parent.get(step)
+                if step == "spec" and parent is not top and "metadata" in parent:
+                    metadata = parent["metadata"]
+                    template_meta = self.fields(metadata) if isinstance(metadata, MappingNode) else None
+                parent = self.fields(node) if isinstance(node, MappingNode) else None
+            if parent is None or not isinstance(node, MappingNode):
+                continue
+            if kind in _KNOWN_WORKLOADS or any(section in parent for section in _CONTAINER_SECTIONS):
+                return ".".join(candidate), node, parent, template_meta
+        return None
+
+    def read_container(self, pod: PodSpec, section: str, node: MappingNode, meta: ObjectMeta) -> Container:
+        container_fields = self.fields(node)
+        name = _string(container_fields.get("name"))
+        image_node = container_fields.get("image")
+        image: str | None = None
+        image_position = self.position(node)
+        if image_node is not None:
+            image_position = self.position(image_node)
+            if _is_null(image_node):
+                image = ""
+            elif isinstance(image_node, ScalarNode) and image_node.tag == _STR:
+                image = sys.intern(image_node.value)
+            else:
+                self.shape(image_node, f"image must be a string, not {_describe(image_node)}", meta)
+        policy_node = container_fields.get("imagePullPolicy")
+        policy_text = _string(policy_node)
+        policy = None
+        if policy_node is not None and policy_text is not None:
+            policy = Located(policy_text, self.position(policy_node))
+        return Container(pod, section, name, self.position(node), image, image_position, policy)
+
+    def read_platforms(self, pod_fields: dict[str, Node]) -> tuple[Platform, ...]:
+        """Platforms required by nodeSelector and required node affinity (terms are OR-ed)."""
+        selector = pod_fields.get("nodeSelector")
+        archs: set[str] = set()
+        systems: set[str] = set()
+        if isinstance(selector, MappingNode):
+            labels = self.fields(selector)
+            archs.update(v for k in _ARCH_KEYS if (v := _string(labels.get(k))))
+            systems.update(v for k in _OS_KEYS if (v := _string(labels.get(k))))
+        term_archs, term_systems = self.affinity_values(pod_fields.get("affinity"))
+        if not archs:
+            archs = term_archs
+        if not systems:
+            systems = term_systems
+        if not archs and not systems:
+            return ()
+        return tuple(
+            Platform(os_name, arch)
+            for os_name in sorted(systems or {"linux"})
+            for arch in sorted(archs or {"amd64"})
+        )
+
+    def affinity_values(self, affinity: Node | None) -> tuple[set[str], set[str]]:
+        """arch and os values the required node affinity allows; empty when some term leaves one open."""
+        terms = _path(self, affinity, ("nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+        terms_node = self.fields(terms).get("nodeSelectorTerms") if isinstance(terms, MappingNode) else None
+        if not isinstance(terms_node, SequenceNode) or not terms_node.value:
+            return set(), set()
+        archs: set[str] = set()
+        systems: set[str] = set()
+        arch_open = os_open = False
+        for term in terms_node.value:
+            term_archs, term_systems = self.term_values(term)
+            arch_open |= not term_archs
+            os_open |= not term_systems
+            archs |= term_archs
+            systems |= term_systems
+        return (set() if arch_open else archs), (set() if os_open else systems)
+
+    def term_values(self, term: Node) -> tuple[set[str], set[str]]:
+        archs: set[str] = set()
+        systems: set[str] = set()
+        expressions = self.fields(term).get("matchExpressions") if isinstance(term, MappingNode) else None
+        if not isinstance(expressions, SequenceNode):
+            return archs, systems
+        for expression in expressions.value:
+            if not isinstance(expression, MappingNode):
+                continue
+            expr = self.fields(expression)
+            key, operator, values = _string(expr.get("key")), _string(expr.get("operator")), expr.get("values")
+            if operator != "In" or not isinstance(values, SequenceNode):
+                continue
+            strings = {v for node in values.value if (v := _string(node))}
+            if key in _ARCH_KEYS:
+                archs |= strings
+            elif key in _OS_KEYS:
+                systems |= strings
+        return archs, systems
+
+
+def _path(reader: _DocumentReader, node: Node | None, steps: tuple[str, ...]) -> Node | None:
+    for step in steps:
+        if not isinstance(node, MappingNode):
+            return None
+        node = reader.fields(node).get(step)
+    return node
+
+
+def _string(node: Node | None) -> str | None:
+    if isinstance(node, ScalarNode) and node.tag == _STR:
+        value: str = node.value
+        return value
+    return None
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _NULL
+
+
+def _replicas(spec: Node | None) -> int | None:
+    if not isinstance(spec, MappingNode):
+        return None
+    for key, value in spec.value:
+        if isinstance(key, ScalarNode) and key.value == "replicas":
+            if isinstance(value, ScalarNode) and value.tag == _INT:
+                try:
+                    return int(value.value)
+                except ValueError:
+                    return None
+    return None
+
+
+def _describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    kind = str(node.tag).rsplit(":", 1)[-1]
+    return {"int": "a number", "float": "a number", "bool": "a boolean"}.get(kind, kind)

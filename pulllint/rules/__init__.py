@@ -1,0 +1,159 @@
+"""The rule registry: built-in rules, one module each, and third-party rules from entry points.
+
+A rule is a class with its code, name, default severity, options and documentation (its docstring, in
+Markdown with the headings What it does / Why it matters / Example / Fix), and a pure `check` that turns
+the model (and, for network rules, registry facts) into findings. Rules never do I/O.
+
+Third-party packages add rules through the entry-point group `pulllint.rules`; each entry point names a
+`Rule` subclass. Codes are stable: a retired code is never reused.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pulllint.diagnostics import Finding, Position, Severity, Source
+from pulllint.model.facts import ImageFacts
+from pulllint.model.objects import Container, InlineSuppression, Manifests, ObjectMeta
+
+if TYPE_CHECKING:
+    from pulllint.config import Config
+
+ENTRY_POINT_GROUP = "pulllint.rules"
+_CODE = re.compile(r"^[A-Z]+[0-9]+$")
+
+# Built-in rule modules, in catalogue order. Explicit, so `pulllint rules` needs no directory scan.
+BUILTIN_RULE_MODULES = (
+    "pl001_yaml_syntax",
+    "pl002_invalid_manifest_shape",
+    "pl003_unused_suppression",
+    "pl101_invalid_image_reference",
+    "pl102_missing_tag",
+    "pl103_latest_tag",
+    "pl104_unrendered_template",
+    "pl105_pull_policy_conflict",
+    "pl106_tag_not_pinned",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOption:
+    """An option a rule reads from `rules: {CODE: {name: value}}` in the configuration."""
+
+    default: Any
+    type: type
+    description: str
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule may read. Plain data: rules stay pure and unit-testable."""
+
+    manifests: Manifests
+    config: Config
+    options: Mapping[str, Any] = field(default_factory=dict)
+    facts: Mapping[Container, ImageFacts] = field(default_factory=dict)
+    # Filled only for post-suppression rules (PL003): suppressions that matched nothing.
+    unused_suppressions: tuple[UnusedSuppression, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedSuppression:
+    source: Source
+    position: Position
+    codes: frozenset[str]  # the codes that suppressed nothing (empty: a bare ignore)
+    kind: str  # "inline" or "annotation"
+    unknown: frozenset[str] = frozenset()  # codes that name no rule at all
+    meta: ObjectMeta | None = None
+    inline: InlineSuppression | None = None
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement `check`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    enabled_by_default: ClassVar[bool] = True
+    needs_network: ClassVar[bool] = False
+    # Runs after suppression (only PL003, which reports suppressions that matched nothing).
+    after_suppression: ClassVar[bool] = False
+    options: ClassVar[Mapping[str, RuleOption]] = {}
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's page: a heading line, then its docstring (Markdown)."""
+        status = "" if cls.enabled_by_default else ", off by default"
+        network = ", needs the registry" if cls.needs_network else ""
+        lines = [f"# {cls.code} {cls.name}", "", f"Default severity: {cls.severity.label}{status}{network}.", ""]
+        lines.append(inspect.cleandoc(cls.__doc__ or cls.summary))
+        if cls.options:
+            lines += ["", "## Options", ""]
+            for option_name, option in cls.options.items():
+                lines.append(f"- `{option_name}` (default `{option.default!r}`): {option.description}")
+        return "\n".join(lines) + "\n"
+
+
+def container_finding(container: Container, message: str, *, fix: str | None = None) -> Finding:
+    """A finding at a container's `image:` value, carrying its object for reports and annotations."""
+    meta = container.meta
+    return Finding(
+        meta.source,
+        container.image_position,
+        message,
+        image=container.image,
+        object_id=meta.object_id,
+        object_ignores=meta.ignores,
+        fix=fix,
+    )
+
+
+def object_finding(meta: ObjectMeta, position: Position, message: str, *, fix: str | None = None) -> Finding:
+    return Finding(
+        meta.source, position, message, object_id=meta.object_id, object_ignores=meta.ignores, fix=fix
+    )
+
+
+class RuleLoadError(Exception):
+    """A third-party rule that cannot be loaded or breaks the rule contract."""
+
+
+def all_rules() -> dict[str, type[Rule]]:
+    """Every rule by code: built-ins first, then entry points (which may not redefine a code)."""
+    rules: dict[str, type[Rule]] = {}
+    for module_name in BUILTIN_RULE_MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        rule_class: type[Rule] = module.RULE
+        rules[rule_class.code] = rule_class
+    for rule_class in _entry_point_rules():
+        if rule_class.code in rules:
+            raise RuleLoadError(f"rule {rule_class.code} from a plugin redefines an existing code")
+        rules[rule_class.code] = rule_class
+    return rules
+
+
+def _entry_point_rules() -> Iterator[type[Rule]]:
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry_point.load()
+        except Exception as error:  # a broken plugin is reported, not a traceback
+            raise RuleLoadError(f"cannot load rule plugin {entry_point.name!r}: {error}") from error
+        if not (isinstance(loaded, type) and issubclass(loaded, Rule)):
+            raise RuleLoadError(f"rule plugin {entry_point.name!r} is not a pulllint.rules.Rule subclass")
+        for attribute in ("code", "name", "severity", "summary"):
+            if not hasattr(loaded, attribute):
+                raise RuleLoadError(f"rule plugin {entry_point.name!r} has no {attribute}")
+        if not _CODE.match(loaded.code):
+            raise RuleLoadError(f"rule plugin {entry_point.name!r} has an invalid code {loaded.code!r}")
+        yield loaded
