@@ -10,8 +10,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pulllint import __version__
+
+if TYPE_CHECKING:
+    from pulllint.engine import FactsProvider, Result
+    from pulllint.reporters import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -39,11 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("text", "json", "sarif", "github", "gitlab", "junit"),
         help="output format (default: text, or github when GITHUB_ACTIONS=true)",
     )
-    check.add_argument("--output", metavar="FILE", help="write the report to FILE; a text summary still goes to stdout")
-    check.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .pulllint.yaml)")
-    check.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated code prefixes to enable")
-    check.add_argument("--extend-select", type=_codes, metavar="CODES", help="code prefixes to enable as well")
-    check.add_argument("--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable")
+    check.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE; a text summary still goes to stdout"
+    )
+    check.add_argument(
+        "--config", metavar="FILE", help="configuration file (default: nearest .pulllint.yaml)"
+    )
+    check.add_argument(
+        "--select", type=_codes, metavar="CODES", help="comma-separated code prefixes to enable"
+    )
+    check.add_argument(
+        "--extend-select", type=_codes, metavar="CODES", help="code prefixes to enable as well"
+    )
+    check.add_argument(
+        "--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable"
+    )
     check.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("--cache-dir", metavar="DIR", help="registry answer cache (default: user cache dir)")
@@ -133,18 +148,13 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _registry_provider(args: argparse.Namespace) -> engine_FactsProvider | None:
+def _registry_provider(args: argparse.Namespace) -> FactsProvider | None:
     return None  # wired by the registry wing
 
 
-engine_FactsProvider = object
-
-
-def _report(result: object) -> object:
-    from pulllint.engine import Result
+def _report(result: Result) -> Report:
     from pulllint.reporters import Report, RuleInfo
 
-    assert isinstance(result, Result)
     infos = {
         code: RuleInfo(code, rule.name, rule.severity, rule.summary, rule.documentation())
         for code, rule in result.rules.items()

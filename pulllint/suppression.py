@@ -63,7 +63,9 @@ class Suppressor:
             return False
         relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
         for pattern, codes in self.per_file_ignores.items():
-            if (fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path, pattern)) and _matches(code, codes):
+            if (fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(path, pattern)) and _matches(
+                code, codes
+            ):
                 return True
         return False
 
@@ -75,11 +77,15 @@ class Suppressor:
             position = Position.point(suppression.line, suppression.column)
             if not suppression.codes:
                 if (suppression, "") not in self._used:
-                    found.append(UnusedSuppression(source, position, frozenset(), "inline", inline=suppression))
+                    found.append(
+                        UnusedSuppression(source, position, frozenset(), "inline", inline=suppression)
+                    )
                 continue
             stale, unknown = self._stale(suppression, suppression.codes, ran, known)
             if stale or unknown:
-                found.append(UnusedSuppression(source, position, stale | unknown, "inline", unknown, None, suppression))
+                found.append(
+                    UnusedSuppression(source, position, stale | unknown, "inline", unknown, None, suppression)
+                )
         seen: set[tuple[str, Position]] = set()
         for meta in _annotated_objects(self.manifests):
             assert meta.ignore_position is not None
@@ -91,7 +97,9 @@ class Suppressor:
             stale, unknown = self._stale(owner, meta.ignores, ran, known)
             if stale or unknown:
                 found.append(
-                    UnusedSuppression(meta.source, meta.ignore_position, stale | unknown, "annotation", unknown, meta)
+                    UnusedSuppression(
+                        meta.source, meta.ignore_position, stale | unknown, "annotation", unknown, meta
+                    )
                 )
         return found
 
@@ -102,7 +110,8 @@ class Suppressor:
         stale = frozenset(
             c
             for c in codes - unknown
-            if (owner, c) not in self._used and any(r.startswith(c) for r in ran)
+            if (owner, c) not in self._used
+            and any(r.startswith(c) for r in ran)
             # A prefix is stale only when every rule it covers ran.
             and all(k in ran for k in known if k.startswith(c))
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import Resolver
 
 # libyaml's composer recurses in C: a few tens of thousands of nested collections overflow the stack.
@@ -89,7 +89,7 @@ def _compose_piece(piece: str, offset: int, helm_source: str | None) -> Iterator
     try:
         while composer.check_node():
             root = composer.get_node()
-            if root is not None:
+            if root is not None and not (isinstance(root, ScalarNode) and root.value == ""):
                 yield Document(root, offset, helm_source)
     except MarkedYAMLError as error:
         yield Document(None, offset, helm_source, _problem_from(error, offset))

@@ -92,7 +92,9 @@ def add_file(manifests: Manifests, file: InputFile) -> None:
         except RecursionError:
             # Our own walk is shallow, but a pathological key or value may still be deep.
             manifests.syntax_problems.append(
-                SyntaxFinding(source, Position.point(document.line_offset + 1, 1), "document nests too deeply")
+                SyntaxFinding(
+                    source, Position.point(document.line_offset + 1, 1), "document nests too deeply"
+                )
             )
 
 
@@ -136,7 +138,10 @@ class _DocumentReader:
         for key, value in node.value:
             if isinstance(key, ScalarNode):
                 name = key.value
-                if name in result and (key.start_mark.line, key.start_mark.column) not in self.duplicates_seen:
+                if (
+                    name in result
+                    and (key.start_mark.line, key.start_mark.column) not in self.duplicates_seen
+                ):
                     self.duplicates_seen.add((key.start_mark.line, key.start_mark.column))
                     self.manifests.syntax_problems.append(
                         SyntaxFinding(
@@ -221,7 +226,9 @@ class _DocumentReader:
             name_node = self.fields(entry).get("name") if isinstance(entry, MappingNode) else None
             name = _string(name_node)
             if name_node is None or name is None or not name:
-                self.shape(entry, "imagePullSecrets entry must be a mapping with a non-empty string name", meta)
+                self.shape(
+                    entry, "imagePullSecrets entry must be a mapping with a non-empty string name", meta
+                )
                 continue
             refs.append(Located(name, self.position(name_node)))
         return tuple(refs)
@@ -366,7 +373,11 @@ class _DocumentReader:
             if not isinstance(expression, MappingNode):
                 continue
             expr = self.fields(expression)
-            key, operator, values = _string(expr.get("key")), _string(expr.get("operator")), expr.get("values")
+            key, operator, values = (
+                _string(expr.get("key")),
+                _string(expr.get("operator")),
+                expr.get("values"),
+            )
             if operator != "In" or not isinstance(values, SequenceNode):
                 continue
             strings = {v for node in values.value if (v := _string(node))}
@@ -400,12 +411,11 @@ def _replicas(spec: Node | None) -> int | None:
     if not isinstance(spec, MappingNode):
         return None
     for key, value in spec.value:
-        if isinstance(key, ScalarNode) and key.value == "replicas":
-            if isinstance(value, ScalarNode) and value.tag == _INT:
-                try:
-                    return int(value.value)
-                except ValueError:
-                    return None
+        if key.value == "replicas" and isinstance(value, ScalarNode) and value.tag == _INT:
+            try:
+                return int(value.value)
+            except ValueError:
+                return None
     return None
 
 

@@ -16,7 +16,9 @@ class RegistryCredential:
     registry_key: str  # the auths key that matched, e.g. "https://index.docker.io/v1/" or "*.example.com"
     username: str = field(default="", repr=False)
     password: str = field(default="", repr=False)
-    identity_token: str = field(default="", repr=False)  # OAuth2 refresh token (docker login --identity-token)
+    identity_token: str = field(
+        default="", repr=False
+    )  # OAuth2 refresh token (docker login --identity-token)
     registry_token: str = field(default="", repr=False)  # bearer token to send as is
 
     def __str__(self) -> str:

@@ -19,7 +19,9 @@ class Status(enum.Enum):
     FOUND = "found"  # the manifest exists and the credentials (if any) were accepted
     TAG_NOT_FOUND = "tag-not-found"  # 404 MANIFEST_UNKNOWN
     REPOSITORY_NOT_FOUND = "repository-not-found"  # 404 NAME_UNKNOWN
-    MISSING_OR_PRIVATE = "missing-or-private"  # anonymous 401/insufficient_scope (Docker Hub answers both alike)
+    MISSING_OR_PRIVATE = (
+        "missing-or-private"  # anonymous 401/insufficient_scope (Docker Hub answers both alike)
+    )
     UNAUTHORIZED = "unauthorized"  # 401/403 with the credentials the pod would have
     UNREACHABLE = "unreachable"  # timeout, DNS, refused, TLS, plain HTTP: could not verify
     RATE_LIMITED = "rate-limited"  # 429 after the retry budget: could not verify
@@ -61,7 +63,7 @@ class ImageFacts:
     error_class: str | None = None
     ratelimit_limit: str | None = None
     ratelimit_remaining: str | None = None
-    # Which credential was used, named, never shown: "secret prod/regcred" or "docker config" or None (anonymous).
+    # Which credential was used, by name only: "secret prod/regcred", "docker config", None (anonymous).
     credential_label: str | None = None
     from_cache: bool = False
     extra: dict[str, str] = field(default_factory=dict)

@@ -94,7 +94,12 @@ class Rule:
         """The rule's page: a heading line, then its docstring (Markdown)."""
         status = "" if cls.enabled_by_default else ", off by default"
         network = ", needs the registry" if cls.needs_network else ""
-        lines = [f"# {cls.code} {cls.name}", "", f"Default severity: {cls.severity.label}{status}{network}.", ""]
+        lines = [
+            f"# {cls.code} {cls.name}",
+            "",
+            f"Default severity: {cls.severity.label}{status}{network}.",
+            "",
+        ]
         lines.append(inspect.cleandoc(cls.__doc__ or cls.summary))
         if cls.options:
             lines += ["", "## Options", ""]
@@ -103,12 +108,14 @@ class Rule:
         return "\n".join(lines) + "\n"
 
 
-def container_finding(container: Container, message: str, *, fix: str | None = None) -> Finding:
-    """A finding at a container's `image:` value, carrying its object for reports and annotations."""
+def container_finding(
+    container: Container, message: str, *, fix: str | None = None, position: Position | None = None
+) -> Finding:
+    """A finding at a container's `image:` value (or `position`), with its object and image."""
     meta = container.meta
     return Finding(
         meta.source,
-        container.image_position,
+        position or container.image_position,
         message,
         image=container.image,
         object_id=meta.object_id,

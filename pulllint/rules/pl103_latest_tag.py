@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import ClassVar
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.rules import Rule, RuleContext, RuleOption, container_finding
@@ -34,7 +35,7 @@ class LatestTag(Rule):
     name = "latest-tag"
     severity = Severity.WARNING
     summary = "The image uses the mutable `latest` tag."
-    options = {
+    options: ClassVar[Mapping[str, RuleOption]] = {
         "mutable-tags": RuleOption(["latest"], list, "tags treated as mutable, compared exactly"),
     }
 

@@ -63,6 +63,7 @@ class PullPolicyConflict(Rule):
                         f"imagePullPolicy Never for {image!r}: the kubelet never pulls it, so the pod fails "
                         "with ErrImageNeverPull on any node that does not already hold it",
                         fix="imagePullPolicy: IfNotPresent",
+                        position=policy.position,
                     )
             elif ref.digest is None and ref.tag in (None, "latest"):
                 yield container_finding(
@@ -70,6 +71,7 @@ class PullPolicyConflict(Rule):
                     f"imagePullPolicy IfNotPresent with the mutable {image!r}: nodes keep whichever "
                     "'latest' they pulled first and never see a new one",
                     fix="pin a version tag or digest, or drop imagePullPolicy",
+                    position=policy.position,
                 )
 
 

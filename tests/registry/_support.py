@@ -473,8 +473,7 @@ class TokenServer:
         return access
 
     def start(self) -> TokenServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _token_handler(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _token_handler(self))
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="token-server", daemon=True)
         self._thread.start()
@@ -488,6 +487,11 @@ class TokenServer:
 
     def count(self, scope: str | None = None) -> int:
         return sum(1 for r in self.requests if scope is None or scope in r.scopes)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default (5) drops bursts of connections: 1 s SYN retransmits
+    daemon_threads = True
 
 
 def _token_handler(ts: TokenServer) -> type[BaseHTTPRequestHandler]:

@@ -1,0 +1,60 @@
+"""The loader: positions, document splitting, and bad input that must never raise."""
+
+from __future__ import annotations
+
+import time
+
+from pulllint.loading.yaml import MAX_DEPTH, read_documents, split_pieces
+
+
+def test_pieces_keep_line_offsets() -> None:
+    text = "a: 1\n---\nb: 2\n--- # c\nc: 3\n"
+    assert [(line, piece.splitlines()[0]) for line, piece in split_pieces(text)] == [
+        (0, "a: 1"),
+        (1, "---"),
+        (3, "--- # c"),
+    ]
+
+
+def test_positions_are_lines_of_the_file() -> None:
+    text = "a: 1\n---\nkind: Pod\nimage: nginx\n"
+    documents = list(read_documents(text))
+    root = documents[1].root
+    assert root is not None
+    value = root.value[1][1]
+    assert value.start_mark.line + 1 + documents[1].line_offset == 4
+    assert value.start_mark.column + 1 == 8
+
+
+def test_syntax_error_is_located_and_later_documents_survive() -> None:
+    text = "a: 1\n---\nb: [1,\n---\nc: 3\n"
+    documents = list(read_documents(text))
+    assert [d.problem is None for d in documents] == [True, False, True]
+    problem = documents[1].problem
+    assert problem is not None and problem.line in (3, 4)
+
+
+def test_comment_only_pieces_are_not_documents() -> None:
+    assert list(read_documents("# nothing\n---\n# still nothing\n")) == []
+
+
+def test_helm_source_comment_attaches_to_its_document() -> None:
+    text = "---\n# Source: chart/templates/a.yaml\nkind: A\n---\n# Source: chart/templates/b.yaml\nkind: B\n"
+    assert [d.helm_source for d in read_documents(text)] == ["chart/templates/a.yaml", "chart/templates/b.yaml"]
+
+
+def test_deep_nesting_is_a_problem_not_a_crash() -> None:
+    depth = MAX_DEPTH * 30
+    documents = list(read_documents("a: " + "[" * depth + "]" * depth + "\n"))
+    assert len(documents) == 1 and documents[0].problem is not None
+    assert "deeper" in documents[0].problem.message
+
+
+def test_alias_bomb_is_not_expanded() -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 30):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]")
+    started = time.perf_counter()
+    documents = list(read_documents("\n".join(lines) + "\n"))
+    assert documents[0].root is not None
+    assert time.perf_counter() - started < 2

@@ -1,0 +1,173 @@
+"""The model built from manifests: workloads, pod specs, secrets, service accounts, positions."""
+
+from __future__ import annotations
+
+from pulllint.loading.inputs import InputFile, decode
+from pulllint.model.build import add_file
+from pulllint.model.facts import Platform
+from pulllint.model.objects import Manifests
+
+
+def build(text: str, path: str = "m.yaml") -> Manifests:
+    manifests = Manifests()
+    add_file(manifests, InputFile(path, text))
+    return manifests
+
+
+def test_every_workload_kind_and_container_section() -> None:
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, namespace: prod}
+spec:
+  replicas: 3
+  template:
+    spec:
+      serviceAccountName: builder
+      imagePullSecrets: [{name: regcred}]
+      initContainers: [{name: i, image: "busybox:1.36"}]
+      containers: [{name: c, image: "nginx:1.27", imagePullPolicy: Always}]
+      ephemeralContainers: [{name: e, image: "alpine:3.20"}]
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: pt}
+template:
+  spec:
+    containers: [{name: c, image: "nginx:1.27"}]
+---
+apiVersion: apps.openshift.io/v1
+kind: DeploymentConfig
+metadata: {name: dc}
+spec:
+  template:
+    spec:
+      containers: [{name: c, image: "nginx:1.27"}]
+---
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: knative}
+spec:
+  template:
+    spec:
+      containers: [{image: "gcr.io/knative-samples/helloworld-go"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: plain-service}
+spec: {ports: [{port: 80}]}
+"""
+    manifests = build(text)
+    kinds = [w.meta.kind for w in manifests.workloads]
+    assert kinds == ["Deployment", "PodTemplate", "DeploymentConfig", "Service"]
+    deployment = manifests.workloads[0]
+    assert deployment.replicas == 3
+    assert deployment.meta.object_id == "Deployment/prod/d"
+    pod = deployment.pod
+    assert pod is not None
+    assert [(c.section, c.image) for c in pod.containers] == [
+        ("containers", "nginx:1.27"),
+        ("initContainers", "busybox:1.36"),
+        ("ephemeralContainers", "alpine:3.20"),
+    ]
+    assert [s.value for s in pod.image_pull_secrets] == ["regcred"]
+    assert pod.service_account is not None and pod.service_account.value == "builder"
+    assert pod.containers[0].pull_policy is not None and pod.containers[0].pull_policy.value == "Always"
+    image = pod.containers[0].image_position
+    assert (image.line, image.column) == (12, 37)
+
+
+def test_platforms_from_node_selector_and_affinity() -> None:
+    text = """
+apiVersion: v1
+kind: Pod
+metadata: {name: arm}
+spec:
+  nodeSelector: {kubernetes.io/arch: arm64}
+  containers: [{name: c, image: "nginx:1.27"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: affinity}
+spec:
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+          - matchExpressions:
+              - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}
+              - {key: kubernetes.io/os, operator: In, values: [linux]}
+  containers: [{name: c, image: "nginx:1.27"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: windows}
+spec:
+  nodeSelector: {kubernetes.io/os: windows}
+  containers: [{name: c, image: "mcr.microsoft.com/windows/nanoserver:ltsc2022"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: open-term}
+spec:
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+          - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]
+          - matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [a]}]
+  containers: [{name: c, image: "nginx:1.27"}]
+"""
+    platforms = [w.pod.platforms for w in build(text).workloads if w.pod]
+    assert platforms == [
+        (Platform("linux", "arm64"),),
+        (Platform("linux", "amd64"), Platform("linux", "arm64")),
+        (Platform("windows", "amd64"),),
+        (),
+    ]
+
+
+def test_secrets_keep_only_docker_payloads_and_service_accounts_their_secrets() -> None:
+    text = """
+apiVersion: v1
+kind: Secret
+metadata: {name: regcred, namespace: prod}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: eyJhdXRocyI6e319
+  password: c2VjcmV0
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: default, namespace: prod}
+imagePullSecrets: [{name: regcred}]
+"""
+    manifests = build(text)
+    [secret] = manifests.secrets
+    assert secret.type is not None and secret.type.value == "kubernetes.io/dockerconfigjson"
+    assert [(e.key, e.base64) for e in secret.entries] == [(".dockerconfigjson", True)]
+    [account] = manifests.service_accounts
+    assert [r.value for r in account.image_pull_secrets] == ["regcred"]
+
+
+def test_kubectl_list_dumps_and_json() -> None:
+    text = '{\n\t"apiVersion": "v1",\n\t"kind": "PodList",\n\t"items": [{"apiVersion": "v1", "kind": "Pod",'
+    text += ' "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}]\n}\n'
+    manifests = build(text, "dump.json")
+    assert [c.image for c in manifests.containers()] == ["nginx"]
+    assert manifests.syntax_problems == []
+
+
+def test_bad_bytes_become_problems() -> None:
+    assert decode("b.yaml", b"\x00\x01binary").problem is not None
+    problem = decode("l.yaml", b"a: 1\nb: caf\xe9\n").problem
+    assert problem is not None and (problem.line, problem.column) == (2, 7)
+    assert decode("bom.yaml", b"\xef\xbb\xbfa: 1\n").text == "a: 1\n"
+    manifests = Manifests()
+    add_file(manifests, decode("l.yaml", b"a: 1\nb: caf\xe9\n"))
+    assert [(p.position.line, "UTF-8" in p.message) for p in manifests.syntax_problems] == [(2, True)]
+
+
+def test_empty_file_has_nothing_to_report() -> None:
+    manifests = build("")
+    assert manifests.files == 1 and manifests.documents == 0 and not manifests.syntax_problems
