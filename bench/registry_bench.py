@@ -210,7 +210,9 @@ def run_variant(
     found = sum(1 for s in statuses.values() if s is Status.FOUND)
     manifests = kinds["HEAD manifest"] + kinds["GET manifest"]
     print(f"[{name}] {len(queries)} images in {repositories} repositories")
-    print(f"  cold run: {cold:.3f} s  ({found}/{len(queries)} found)  target <= 1.5 s: {'ok' if cold <= 1.5 else 'MISSED'}")
+    print(
+        f"  cold run: {cold:.3f} s  ({found}/{len(queries)} found)  target <= 1.5 s: {'ok' if cold <= 1.5 else 'MISSED'}"
+    )
     print(f"  registry requests: {sum(kinds.values())} ({fmt(kinds)}); token requests: {tokens}")
     budget_ok = manifests <= len(queries) and tokens <= repositories
     print(
@@ -222,7 +224,9 @@ def run_variant(
     kinds, seen = requests_since(registry, seen)
     tokens = (len(token_server.requests) - tokens_before) if token_server else 0
     warm_total = sum(kinds.values()) + tokens
-    print(f"  warm run: {warm * 1000:.1f} ms, requests: {warm_total}  target 0: {'ok' if warm_total == 0 else 'MISSED'}")
+    print(
+        f"  warm run: {warm * 1000:.1f} ms, requests: {warm_total}  target 0: {'ok' if warm_total == 0 else 'MISSED'}"
+    )
     return cold
 
 
@@ -248,7 +252,9 @@ def run_skopeo(proxy_host: str, refs: list[str]) -> float | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--skopeo-images", type=int, default=None, help="default: all images")
     parser.add_argument("--delay-ms", type=float, default=25.0, help="delay per chunk, each way")
@@ -265,7 +271,9 @@ def main() -> int:
         workdir = Path(tmp)
         token_server = TokenServer(
             users={USER: PASSWORD, "pusher": "pusher"},
-            grant=lambda user, repo: {"pull", "push"} if user == "pusher" else ({"pull"} if user == USER else set()),
+            grant=lambda user, repo: (
+                {"pull", "push"} if user == "pusher" else ({"pull"} if user == USER else set())
+            ),
         ).start()
         open_port, token_reg_port, token_srv_proxy_port = free_port(), free_port(), free_port()
         open_proxy_port, token_proxy_port = free_port(), free_port()

@@ -50,7 +50,17 @@ def test_github_format_chosen_in_actions(
 
 def test_output_file_keeps_text_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "out.sarif"
-    main(["check", "--offline", "--format", "sarif", "--output", str(report), write(tmp_path, "p.yaml", LATEST)])
+    main(
+        [
+            "check",
+            "--offline",
+            "--format",
+            "sarif",
+            "--output",
+            str(report),
+            write(tmp_path, "p.yaml", LATEST),
+        ]
+    )
     assert json.loads(report.read_text())["version"] == "2.1.0"
     assert "PL103" in capsys.readouterr().out
 

@@ -30,7 +30,9 @@ def test_search_stops_at_the_repository_root(tmp_path: Path) -> None:
 
 
 def test_pyproject_section(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.pulllint]\nignore = ["PL103"]\n[tool.pulllint.severity]\nPL102 = "error"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pulllint]\nignore = ["PL103"]\n[tool.pulllint.severity]\nPL102 = "error"\n'
+    )
     config = load_config(find_config(str(tmp_path)))
     assert config.ignore == ("PL103",) and config.severity == {"PL102": Severity.ERROR}
 

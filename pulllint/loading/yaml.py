@@ -133,10 +133,12 @@ def _shift(problem: SyntaxProblem, offset: int) -> SyntaxProblem:
 def _problem_from(error: MarkedYAMLError, offset: int) -> SyntaxProblem:
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    parts = [p for p in (error.context, error.problem) if p]
-    message = "; ".join(parts) if parts else "invalid YAML"
-    if error.context_mark is not None and error.problem_mark is not None and error.context:
-        message += f" (started at line {error.context_mark.line + 1 + offset})"
+    message = error.problem or error.context or "invalid YAML"
+    if error.context and error.problem:
+        context = error.context.removeprefix("while ")
+        if error.context_mark is not None:
+            context += f" that started at line {error.context_mark.line + 1 + offset}"
+        message += f" ({context})"
     return SyntaxProblem(line + offset, column, message)
 
 

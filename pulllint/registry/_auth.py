@@ -126,6 +126,8 @@ class TokenCache:
         self._insecure = insecure
         self._tokens: dict[tuple[str, str, str, RegistryCredential | None], _Token] = {}
         self._inflight: dict[tuple[str, str, str, RegistryCredential | None], asyncio.Future[_Token]] = {}
+        # Refusals and failures are remembered for the run: one refused credential is asked once.
+        self._failed: dict[tuple[str, str, str, RegistryCredential | None], Exception] = {}
         self.token_requests = 0
 
     async def token(
@@ -143,15 +145,23 @@ class TokenCache:
         cached = self._tokens.get(key)
         if cached is not None and cached.expires_at > time.monotonic():
             return cached.value
+        failed = self._failed.get(key)
+        if failed is not None:
+            raise failed
         pending = self._inflight.get(key)
         if pending is None:
             loop = asyncio.get_running_loop()
             pending = self._inflight[key] = loop.create_future()
             try:
                 result = await self._fetch(realm, challenge.service, scope, credential, registry, budget)
-            except BaseException as exc:
+            except Exception as exc:
+                self._failed[key] = exc
                 pending.set_exception(exc)
                 pending.exception()  # mark retrieved: waiters re-raise it themselves
+                del self._inflight[key]
+                raise
+            except BaseException:  # cancelled: waiters are cancelled with it
+                pending.cancel()
                 del self._inflight[key]
                 raise
             self._tokens[key] = result

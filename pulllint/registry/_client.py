@@ -256,7 +256,10 @@ class HttpSession:
                 location = reply.header("location")
                 if not location:
                     return reply
-                target = target.join(location)
+                next_target = target.join(location)
+                if data is not None and Origin.of(next_target) != Origin.of(target):
+                    return reply  # a form (it may hold a refresh token) never follows a redirect elsewhere
+                target = next_target
                 if reply.status == 303 and method != "HEAD":
                     method, data = "GET", None
                 continue
@@ -320,7 +323,8 @@ class HttpSession:
             url.scheme == "https" and matches_host_list(hostport, self._settings.insecure_registries)
         )
         client = self._client(verify)
-        async with self._global, self._host_semaphore(hostport):
+        # Host slot first: a request waiting for its busy host must not hold one of the global slots.
+        async with self._host_semaphore(hostport), self._global:
             self.requests_sent += 1
             request = client.build_request(method, url, headers=headers, data=data)
             response = await client.send(request, stream=True)

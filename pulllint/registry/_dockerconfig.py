@@ -25,7 +25,7 @@ import binascii
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pulllint.model.credentials import RegistryCredential
@@ -38,7 +38,7 @@ HUB_SERVER_URL = "https://index.docker.io/v1/"
 class ConfigFile:
     path: Path
     label: str  # printable: "docker config ~/.docker/config.json"
-    auths: dict[str, dict[str, object]]
+    auths: dict[str, dict[str, object]] = field(repr=False)  # holds secrets
     cred_helpers: dict[str, str]
     creds_store: str | None
 

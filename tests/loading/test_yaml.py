@@ -40,7 +40,10 @@ def test_comment_only_pieces_are_not_documents() -> None:
 
 def test_helm_source_comment_attaches_to_its_document() -> None:
     text = "---\n# Source: chart/templates/a.yaml\nkind: A\n---\n# Source: chart/templates/b.yaml\nkind: B\n"
-    assert [d.helm_source for d in read_documents(text)] == ["chart/templates/a.yaml", "chart/templates/b.yaml"]
+    assert [d.helm_source for d in read_documents(text)] == [
+        "chart/templates/a.yaml",
+        "chart/templates/b.yaml",
+    ]
 
 
 def test_deep_nesting_is_a_problem_not_a_crash() -> None:

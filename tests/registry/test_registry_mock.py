@@ -11,6 +11,7 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -65,7 +66,7 @@ def error(status: int, code: str, headers: dict[str, str] | None = None) -> http
 
 
 @pytest.fixture
-def settings(tmp_path: object) -> RegistrySettings:
+def settings() -> RegistrySettings:
     return RegistrySettings(use_cache=False, use_docker_config=False, timeout_seconds=2.0)
 
 
@@ -525,3 +526,45 @@ def test_unexpected_status_is_unreachable_not_missing(settings: RegistrySettings
         lambda r: httpx.Response(200) if r.url.path == "/v2/" else httpx.Response(400), settings, f"{REG}/a:1"
     )
     assert statuses == [Status.UNREACHABLE]
+
+
+def test_refresh_token_form_never_follows_a_redirect_elsewhere(settings: RegistrySettings) -> None:
+    challenge = 'Bearer realm="https://auth.example.com/token",service="reg"'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.example.com":
+            return httpx.Response(307, headers={"Location": "https://collector.example.net/token"})
+        if request.url.host == REG:
+            return httpx.Response(401, headers={"WWW-Authenticate": challenge})
+        return httpx.Response(200, json={"access_token": "stolen"})
+
+    rec = Recorder(handler)
+    cred = secret("prod/oauth", username="", password="", identity_token="refresh-secret")
+    q = query(f"{REG}/app:1.0", cred)
+    facts = resolve([q], settings, transport=rec.transport)[q]
+    assert facts.status is Status.UNREACHABLE and facts.error_class == "status-307"
+    assert [r.url.host for r in rec.requests] == [REG, "auth.example.com"]
+    assert b"refresh-secret" in rec.requests[1].content  # sent to its realm over HTTPS, nowhere else
+
+
+def test_refused_token_asked_once_per_run(settings: RegistrySettings) -> None:
+    rec = Recorder(_docker_hub())
+    cred = secret("prod/hub", password="wrong")
+    queries = [query(f"nginx:1.{i}", cred) for i in range(5)]
+    result = resolve(queries, settings, transport=rec.transport)
+    assert {f.status for f in result.values()} == {Status.UNAUTHORIZED}
+    assert len([r for r in rec.requests if r.url.host == "auth.docker.io"]) == 1
+
+
+def test_empty_query_list(settings: RegistrySettings) -> None:
+    assert resolve([], settings) == {}
+
+
+def test_unusable_cache_dir_is_ignored(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    settings = RegistrySettings(cache_dir=str(blocker / "cache"), use_docker_config=False)
+    statuses, _ = run(
+        lambda r: httpx.Response(200) if r.url.path == "/v2/" else manifest_ok(r), settings, f"{REG}/a:1"
+    )
+    assert statuses == [Status.FOUND]

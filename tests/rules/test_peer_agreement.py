@@ -38,7 +38,9 @@ def test_peer_tag_verdicts_agree() -> None:
         images = {image.strip() for image in row["images"].split(",")}
         flagged = any(d.code in codes and d.image in images for d in result.diagnostics)
         if flagged != (row["expected"] == "FAILED"):
-            disagreements.append(f"{row['tool']} {row['check']} {row['file']} {row['images']}: {row['expected']}")
+            disagreements.append(
+                f"{row['tool']} {row['check']} {row['file']} {row['images']}: {row['expected']}"
+            )
     assert disagreements == []
 
 
