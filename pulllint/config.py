@@ -6,12 +6,10 @@ Found by walking up from the working directory to the repository root (the first
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from pulllint.diagnostics import Severity
@@ -23,7 +21,7 @@ class ConfigError(Exception):
     """An unreadable or invalid configuration: exit code 2."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Config:
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
@@ -61,6 +59,12 @@ def load_config(path: str | None) -> Config:
 
 
 def _pyproject_has_section(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if "pulllint" not in handle.read():
+                return False  # skip the TOML parser (and its import) for most projects
+    except OSError:
+        return False
     try:
         return "pulllint" in _read_toml(path).get("tool", {})
     except ConfigError:
@@ -100,6 +104,9 @@ def _read_document(path: str) -> Any:
 
 
 def schema() -> dict[str, Any]:
+    import json
+    from importlib import resources
+
     text = resources.files("pulllint.schemas").joinpath("config.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

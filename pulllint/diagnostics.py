@@ -43,7 +43,7 @@ class Position:
         return cls(line, column, line, column)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Source:
     """Where a document came from: the physical path read, and Helm's `# Source:` template if any."""
 
@@ -51,7 +51,7 @@ class Source:
     template: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finding:
     """What a rule yields: the location, the message and, when it is about one, the image and object."""
 
@@ -66,7 +66,7 @@ class Finding:
     fix: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Diagnostic:
     """A finding of one rule with its effective severity: the unit every reporter formats."""
 

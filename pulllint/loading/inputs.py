@@ -19,7 +19,7 @@ STDIN = "-"
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InputFile:
     path: str  # as the user will read it: relative when given relative, "-" for stdin
     text: str | None

@@ -36,7 +36,7 @@ class _Composer(CParser, Resolver):  # type: ignore[misc]
         Resolver.__init__(self, loadumper=self)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SyntaxProblem:
     """A document that could not be read: 1-based line and column in the file."""
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pulllint.images import ImageRef
-from pulllint.model.credentials import RegistryCredential
+if TYPE_CHECKING:  # annotations only: the offline path never builds queries
+    from pulllint.images import ImageRef
+    from pulllint.model.credentials import RegistryCredential
 
 
 class Status(enum.Enum):
@@ -46,7 +48,7 @@ class Platform:
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImageFacts:
     """Everything the registry told us about one (image reference, credential set) pair."""
 

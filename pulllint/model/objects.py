@@ -15,7 +15,7 @@ from pulllint.model.facts import Platform
 IGNORE_ANNOTATION = "pulllint.dev/ignore"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Located:
     """A scalar value and where it is."""
 
@@ -23,7 +23,7 @@ class Located:
     position: Position
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ObjectMeta:
     kind: str
     api_version: str
@@ -41,7 +41,7 @@ class ObjectMeta:
         return f"{self.kind}/{namespace}{self.name or '<unnamed>'}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SecretEntry:
     """A docker config payload of a Secret (`.dockerconfigjson` or `.dockercfg`), still encoded."""
 
@@ -51,7 +51,7 @@ class SecretEntry:
     position: Position
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SecretObject:
     meta: ObjectMeta
     type: Located | None
@@ -59,7 +59,7 @@ class SecretObject:
     entries: tuple[SecretEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServiceAccount:
     meta: ObjectMeta
     image_pull_secrets: tuple[Located, ...] = ()
@@ -110,7 +110,7 @@ class Workload:
         return self.meta.kind == "DaemonSet"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ShapeProblem:
     """A field the kubelet or API server cannot use: reported by PL002."""
 
@@ -120,7 +120,7 @@ class ShapeProblem:
     meta: ObjectMeta | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SyntaxFinding:
     """A document or file that could not be read, or a duplicate key: reported by PL001."""
 
@@ -129,7 +129,7 @@ class SyntaxFinding:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(eq=False, slots=True)
 class InlineSuppression:
     """`# pulllint: ignore[PL103,PL104]` (codes empty: every code) on `line`, covering `covers`."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -60,6 +59,8 @@ def message_without_positions(message: str) -> str:
 def stable_hash(*parts: str | None) -> str:
     """sha256 (hex) of the parts, NUL-separated, with None as the empty string."""
     data = "\0".join(part or "" for part in parts)
+    import hashlib  # only the formats with fingerprints need it
+
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 

@@ -216,7 +216,8 @@ def test_lookup_docker_hub_and_identity_token(helper_log: Path, tmp_path: Path) 
     assert _calls(helper_log) == ["https://index.docker.io/v1/"]
     assert [c.identity_token for c in hub] == ["hub-refresh", "it"]
     assert "hub-refresh" not in repr(hub)
-    assert "it" not in repr(creds.files()).replace("auth", "")  # ConfigFile hides its auths
+    shown = repr(creds.files())
+    assert "identitytoken" not in shown and _auth("org", "o")["auth"] not in shown  # ConfigFile hides auths
     quay = asyncio.run(DockerCredentials(timeout=5).lookup("quay.io", "org/repo"))
     assert [c.username for c in quay] == ["repo", "org", "any"]  # most specific first; helper had none
     assert str(home) not in quay[0].origin  # shown as ~/...
