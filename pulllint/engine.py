@@ -6,17 +6,20 @@ imported only when a network rule is selected and the run is not offline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from pulllint.config import Config, ConfigError
 from pulllint.diagnostics import Diagnostic, Finding, Severity
-from pulllint.loading.inputs import discover, read_input
-from pulllint.model.build import add_file
+from pulllint.loading.inputs import InputFile, decode, discover
+from pulllint.model.build import add_piece
 from pulllint.model.facts import ImageFacts
-from pulllint.model.objects import Container, Manifests
+from pulllint.model.objects import Container, Manifests, ObjectMeta
 from pulllint.rules import Rule, RuleContext, all_rules
 from pulllint.suppression import Suppressor
+
+_INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
 
 # The resolver seam: containers in, facts out. The CLI passes the registry's; tests pass their own.
 FactsProvider = Callable[[Manifests, Config], Mapping[Container, ImageFacts]]
@@ -30,7 +33,6 @@ class Result:
     images: int
     documents: int = 0
     suppressed: int = 0
-    facts: Mapping[Container, ImageFacts] = field(default_factory=dict)
 
     def exit_code(self, fail_on: Severity) -> int:
         return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
@@ -84,10 +86,50 @@ def rule_options(rule: type[Rule], config: Config) -> dict[str, object]:
 
 
 def load_manifests(paths: Sequence[str]) -> Manifests:
+    """The whole model of `paths` at once (for tools and tests; `run` reads in batches)."""
     manifests = Manifests()
     for path in discover(paths):
-        add_file(manifests, read_input(path))
+        manifests.files += 1
+        for piece in InputFile(path).pieces():
+            add_piece(manifests, piece)
     return manifests
+
+
+def _index(inputs: Sequence[InputFile]) -> Manifests:
+    """First pass: only the Secrets and ServiceAccounts, which any pod of the input may refer to.
+
+    A piece is composed only when its bytes name one of those kinds, so this pass costs a fraction of
+    the second one, and a pod sees its ServiceAccount even when the account comes later in the stream.
+    """
+    index = Manifests()
+    for source in inputs:
+        try:
+            for offset, data in source.raw_pieces():
+                if _INDEXED_KIND.search(data):
+                    add_piece(index, decode(source.path, offset, data, first=offset == 0))
+        except OSError:
+            continue  # reported by the second pass
+    return index
+
+
+def _batches(inputs: Sequence[InputFile], index: Manifests, size: int) -> Iterator[Manifests]:
+    """Second pass: the model in batches of about `size` documents, each with the whole input's
+    Secrets and ServiceAccounts, so memory stays flat in the length of the stream."""
+    batch = Manifests()
+    for source in inputs:
+        batch.files += 1
+        for piece in source.pieces():
+            add_piece(batch, piece)
+            if batch.documents >= size:
+                yield _with_index(batch, index)
+                batch = Manifests()
+    yield _with_index(batch, index)
+
+
+def _with_index(batch: Manifests, index: Manifests) -> Manifests:
+    batch.secrets = index.secrets
+    batch.service_accounts = index.service_accounts
+    return batch
 
 
 def run(
@@ -96,43 +138,68 @@ def run(
     *,
     offline: bool = False,
     facts_provider: FactsProvider | None = None,
+    batch_documents: int = 500,
 ) -> Result:
-    """Check `paths`; raises ConfigError (exit 2) for configuration and selection errors."""
+    """Check `paths`; raises ConfigError (exit 2) for configuration and selection errors.
+
+    Rules see one batch of documents at a time (plus every Secret and ServiceAccount of the input);
+    findings about a Secret or ServiceAccount are the same in every batch and are reported once.
+    """
     rules = select_rules(all_rules(), config)
     options = {code: rule_options(rule, config) for code, rule in rules.items()}
-    manifests = load_manifests(paths)
     if offline or facts_provider is None:
         rules = {code: rule for code, rule in rules.items() if not rule.needs_network}
-    facts: Mapping[Container, ImageFacts] = {}
-    if facts_provider is not None and any(rule.needs_network for rule in rules.values()):
-        facts = facts_provider(manifests, config)
+    wants_facts = facts_provider is not None and any(rule.needs_network for rule in rules.values())
+    inputs = [InputFile(path) for path in discover(paths)]
+    index = _index(inputs)
 
-    suppressor = Suppressor(config.per_file_ignores, config.root, manifests)
+    suppressor = Suppressor(config.per_file_ignores, config.root)
+    severities = {code: effective_severity(rule, config) for code, rule in rules.items()}
     diagnostics: list[Diagnostic] = []
-    suppressed = 0
-    post: list[type[Rule]] = []
-    for code, rule in rules.items():
-        if rule.after_suppression:
-            post.append(rule)
-            continue
-        ctx = RuleContext(manifests, config, options[code], facts)
-        severity = effective_severity(rule, config)
-        for finding in rule().check(ctx):
-            if suppressor.suppressed(code, finding):
-                suppressed += 1
-            else:
-                diagnostics.append(_diagnostic(rule, severity, finding))
+    seen: set[tuple[str, str, int, int, str]] = set()
+    suppressed = files = documents = 0
+    images: set[str] = set()
+    annotated: list[ObjectMeta] = []
+    for batch in _batches(inputs, index, batch_documents):
+        files += batch.files
+        documents += batch.documents
+        images.update(c.image for c in batch.containers() if c.image)
+        suppressor.add(batch)
+        annotated.extend(w.meta for w in batch.workloads if w.meta.ignores)
+        facts = facts_provider(batch, config) if wants_facts and facts_provider is not None else {}
+        for code, rule in rules.items():
+            if rule.after_suppression:
+                continue
+            ctx = RuleContext(batch, config, options[code], facts)
+            for finding in rule().check(ctx):
+                key = (
+                    code,
+                    finding.source.path,
+                    finding.position.line,
+                    finding.position.column,
+                    finding.message,
+                )
+                if key in seen:
+                    continue  # a Secret's finding, already reported by an earlier batch
+                seen.add(key)
+                if suppressor.suppressed(code, finding):
+                    suppressed += 1
+                else:
+                    diagnostics.append(_diagnostic(rule, severities[code], finding))
+
+    post = [rule for rule in rules.values() if rule.after_suppression]
     if post:
-        unused = tuple(suppressor.unused(frozenset(rules), frozenset(all_rules())))
+        annotated += [secret.meta for secret in index.secrets if secret.meta.ignores]
+        annotated += [account.meta for account in index.service_accounts if account.meta.ignores]
+        unused = tuple(suppressor.unused(annotated, frozenset(rules), frozenset(all_rules())))
+        final = Manifests(secrets=index.secrets, service_accounts=index.service_accounts)
         for rule in post:
-            ctx = RuleContext(manifests, config, options[rule.code], facts, unused)
-            severity = effective_severity(rule, config)
+            ctx = RuleContext(final, config, options[rule.code], {}, unused)
             for finding in rule().check(ctx):
                 if not suppressor.suppressed(rule.code, finding):
-                    diagnostics.append(_diagnostic(rule, severity, finding))
+                    diagnostics.append(_diagnostic(rule, severities[rule.code], finding))
     diagnostics.sort(key=lambda d: d.sort_key)
-    images = len({c.image for c in manifests.containers() if c.image})
-    return Result(diagnostics, rules, manifests.files, images, manifests.documents, suppressed, facts)
+    return Result(diagnostics, rules, files, len(images), documents, suppressed)
 
 
 def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagnostic:

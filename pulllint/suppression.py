@@ -31,12 +31,14 @@ class Suppressor:
 
     per_file_ignores: Mapping[str, tuple[str, ...]]
     root: str
-    manifests: Manifests
     _inline: dict[tuple[str, int], list[InlineSuppression]] = field(default_factory=dict)
+    _all_inline: list[InlineSuppression] = field(default_factory=list)
     _used: set[tuple[object, str]] = field(default_factory=set)
 
-    def __post_init__(self) -> None:
-        for suppression in self.manifests.inline_suppressions:
+    def add(self, manifests: Manifests) -> None:
+        """Learn the inline suppressions of one batch (they are few; the batch itself is not kept)."""
+        for suppression in manifests.inline_suppressions:
+            self._all_inline.append(suppression)
             for line in suppression.covers:
                 self._inline.setdefault((suppression.path, line), []).append(suppression)
 
@@ -69,10 +71,12 @@ class Suppressor:
                 return True
         return False
 
-    def unused(self, ran: frozenset[str], known: frozenset[str]) -> list[UnusedSuppression]:
+    def unused(
+        self, annotated: Iterable[ObjectMeta], ran: frozenset[str], known: frozenset[str]
+    ) -> list[UnusedSuppression]:
         """Suppressions (or codes in them) that suppressed nothing, among codes whose rule ran."""
         found: list[UnusedSuppression] = []
-        for suppression in self.manifests.inline_suppressions:
+        for suppression in self._all_inline:
             source = Source(suppression.path)
             position = Position.point(suppression.line, suppression.column)
             if not suppression.codes:
@@ -87,7 +91,7 @@ class Suppressor:
                     UnusedSuppression(source, position, stale | unknown, "inline", unknown, None, suppression)
                 )
         seen: set[tuple[str, Position]] = set()
-        for meta in _annotated_objects(self.manifests):
+        for meta in annotated:
             assert meta.ignore_position is not None
             key = (meta.source.path, meta.ignore_position)
             if key in seen:
@@ -116,15 +120,3 @@ class Suppressor:
             and all(k in ran for k in known if k.startswith(c))
         )
         return stale, unknown
-
-
-def _annotated_objects(manifests: Manifests) -> Iterable[ObjectMeta]:
-    for workload in manifests.workloads:
-        if workload.meta.ignores:
-            yield workload.meta
-    for secret in manifests.secrets:
-        if secret.meta.ignores:
-            yield secret.meta
-    for account in manifests.service_accounts:
-        if account.meta.ignores:
-            yield account.meta

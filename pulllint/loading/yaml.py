@@ -68,7 +68,7 @@ def split_pieces(text: str) -> Iterator[tuple[int, str]]:
     yield line, text[start:]
 
 
-def read_documents(text: str, *, split: bool = True) -> Iterator[Document]:
+def read_documents(text: str, *, split: bool = True, line_offset: int = 0) -> Iterator[Document]:
     """Compose every document of `text`; a broken piece yields a Document with a problem instead."""
     pieces = split_pieces(text) if split else iter([(0, text)])
     for offset, piece in pieces:
@@ -76,7 +76,7 @@ def read_documents(text: str, *, split: bool = True) -> Iterator[Document]:
             continue  # comments and blank lines only: no document
         source_match = _HELM_SOURCE.search(piece)
         helm_source = source_match.group(1) if source_match else None
-        yield from _compose_piece(piece, offset, helm_source)
+        yield from _compose_piece(piece, line_offset + offset, helm_source)
 
 
 def _compose_piece(piece: str, offset: int, helm_source: str | None) -> Iterator[Document]:

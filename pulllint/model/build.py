@@ -12,7 +12,7 @@ import sys
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pulllint.diagnostics import Position, Source
-from pulllint.loading.inputs import InputFile
+from pulllint.loading.inputs import Piece
 from pulllint.loading.yaml import Document, node_span, read_documents
 from pulllint.model.facts import Platform
 from pulllint.model.objects import (
@@ -64,24 +64,24 @@ _INLINE_IGNORE = re.compile(r"#\s*pulllint:\s*ignore(?:\[([^\]\r\n]*)\])?")
 _CODE_LIST = re.compile(r"[A-Za-z]+[0-9]*")
 
 
-def add_file(manifests: Manifests, file: InputFile) -> None:
-    """Read every document of one input file into `manifests`."""
-    manifests.files += 1
-    if file.text is None:
-        problem = file.problem
+def add_piece(manifests: Manifests, piece: Piece) -> None:
+    """Read every document of one piece of an input file into `manifests`."""
+    if piece.text is None:
+        problem = piece.problem
         assert problem is not None
         position = Position.point(problem.line, problem.column)
-        manifests.syntax_problems.append(SyntaxFinding(Source(file.path), position, problem.message))
+        manifests.syntax_problems.append(SyntaxFinding(Source(piece.path), position, problem.message))
         return
-    text = file.text
-    if file.is_json:
+    text = piece.text
+    is_json = piece.is_json or text.lstrip()[:1] in ("{", "[")
+    if is_json:
         # JSON allows tabs wherever it allows spaces, YAML does not; a tab is one column either way.
         text = text.replace("\t", " ")
     if "pulllint:" in text:
-        manifests.inline_suppressions.extend(_inline_suppressions(file.path, text))
-    for document in read_documents(text, split=not file.is_json):
+        manifests.inline_suppressions.extend(_inline_suppressions(piece.path, text, piece.line_offset))
+    for document in read_documents(text, split=not is_json, line_offset=piece.line_offset):
         manifests.documents += 1
-        source = Source(file.path, document.helm_source)
+        source = Source(piece.path, document.helm_source)
         if document.problem is not None:
             problem = document.problem
             position = Position.point(problem.line, problem.column)
@@ -98,11 +98,17 @@ def add_file(manifests: Manifests, file: InputFile) -> None:
             )
 
 
-def _inline_suppressions(path: str, text: str) -> list[InlineSuppression]:
+def add_text(manifests: Manifests, path: str, text: str) -> None:
+    """Read a whole file given as text (tests, small inputs)."""
+    manifests.files += 1
+    add_piece(manifests, Piece(path, 0, text))
+
+
+def _inline_suppressions(path: str, text: str, line_offset: int) -> list[InlineSuppression]:
     found: list[InlineSuppression] = []
     for match in _INLINE_IGNORE.finditer(text):
         line_start = text.rfind("\n", 0, match.start()) + 1
-        line = text.count("\n", 0, match.start()) + 1
+        line = text.count("\n", 0, match.start()) + 1 + line_offset
         column = match.start() - line_start + 1
         codes = frozenset(code.upper() for code in _CODE_LIST.findall(match.group(1) or ""))
         own_line = text[line_start : match.start()].strip() == ""

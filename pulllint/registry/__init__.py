@@ -52,6 +52,10 @@ def resolve(
     ``extra["anonymous_pull"] == "denied"`` (the pod itself, without pull secrets, would be refused
     unless its node has credentials).
 
+    ``extra`` keys: ``media_type`` (of the manifest answered), ``anonymous_pull`` ("denied", see above),
+    ``platforms_unknown`` (why a single manifest's platform could not be read), ``tags_unavailable``
+    (why no tag suggestions could be listed).
+
     ``transport`` replaces the network (tests: ``httpx.MockTransport``); TLS settings then do not apply.
     Raises ValueError only for unusable settings (an unreadable ``ca_file``).
     """

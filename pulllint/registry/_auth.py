@@ -128,7 +128,6 @@ class TokenCache:
         self._inflight: dict[tuple[str, str, str, RegistryCredential | None], asyncio.Future[_Token]] = {}
         # Refusals and failures are remembered for the run: one refused credential is asked once.
         self._failed: dict[tuple[str, str, str, RegistryCredential | None], Exception] = {}
-        self.token_requests = 0
 
     async def token(
         self,
@@ -214,7 +213,6 @@ class TokenCache:
                 auth = Auth(realm_origin, basic_header(credential.username, credential.password))
                 params["account"] = credential.username
         url = realm_url.copy_merge_params(params) if method == "GET" else realm_url
-        self.token_requests += 1
         reply = await self._session.send(method, url, auth=auth, data=data, budget=budget)
         if reply.status in (401, 403):
             if credential is None or credential.is_empty:

@@ -196,7 +196,6 @@ class HttpSession:
         self._global = asyncio.Semaphore(max(1, settings.max_concurrency))
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._ssl: ssl.SSLContext | None = None if transport is not None else _ssl_context(settings)
-        self.requests_sent = 0
 
     def _client(self, verify: bool) -> httpx.AsyncClient:
         client = self._clients.get(verify)
@@ -325,7 +324,6 @@ class HttpSession:
         client = self._client(verify)
         # Host slot first: a request waiting for its busy host must not hold one of the global slots.
         async with self._host_semaphore(hostport), self._global:
-            self.requests_sent += 1
             request = client.build_request(method, url, headers=headers, data=data)
             response = await client.send(request, stream=True)
             try:

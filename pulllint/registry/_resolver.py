@@ -113,10 +113,6 @@ class Resolver:
         self._docker = DockerCredentials(settings.timeout_seconds) if settings.use_docker_config else None
         self._endpoints: dict[str, asyncio.Task[Endpoint]] = {}
 
-    @property
-    def token_requests(self) -> int:
-        return self._tokens.token_requests
-
     # -- entry -----------------------------------------------------------------------------------------
 
     async def resolve(self, query: ImageQuery) -> ImageFacts:
@@ -503,20 +499,10 @@ class Progress:
         sys.stderr.flush()
 
 
-@dataclass
-class RunStats:
-    """What one run did (for the benchmark and tests)."""
-
-    requests: int = 0
-    token_requests: int = 0
-    cache_hits: int = 0
-
-
 async def run(
     queries: Sequence[ImageQuery],
     settings: RegistrySettings,
     transport: httpx.AsyncBaseTransport | None,
-    stats: RunStats | None = None,
 ) -> dict[ImageQuery, ImageFacts]:
     unique = list(dict.fromkeys(queries))
     cache = DiskCache(settings) if settings.use_cache else None
@@ -528,8 +514,6 @@ async def run(
             results[query] = hit
         else:
             todo.append(query)
-    if stats is not None:
-        stats.cache_hits += len(results)
     progress = Progress(len(unique), len(results)) if settings.progress and unique else None
     try:
         if todo:
@@ -548,9 +532,6 @@ async def run(
                 await asyncio.gather(*(one(q) for q in todo))
             finally:
                 await session.aclose()
-                if stats is not None:
-                    stats.requests += session.requests_sent
-                    stats.token_requests += resolver.token_requests
     finally:
         if progress is not None:
             progress.close()

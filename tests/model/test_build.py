@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pulllint.loading.inputs import InputFile, decode
-from pulllint.model.build import add_file
+from pulllint.model.build import add_piece, add_text
 from pulllint.model.facts import Platform
 from pulllint.model.objects import Manifests
 
 
 def build(text: str, path: str = "m.yaml") -> Manifests:
     manifests = Manifests()
-    add_file(manifests, InputFile(path, text))
+    add_text(manifests, path, text)
     return manifests
 
 
@@ -159,13 +159,21 @@ def test_kubectl_list_dumps_and_json() -> None:
 
 
 def test_bad_bytes_become_problems() -> None:
-    assert decode("b.yaml", b"\x00\x01binary").problem is not None
-    problem = decode("l.yaml", b"a: 1\nb: caf\xe9\n").problem
+    assert decode("b.yaml", 0, b"\x00\x01binary").problem is not None
+    problem = decode("l.yaml", 0, b"a: 1\nb: caf\xe9\n").problem
     assert problem is not None and (problem.line, problem.column) == (2, 7)
-    assert decode("bom.yaml", b"\xef\xbb\xbfa: 1\n").text == "a: 1\n"
+    assert decode("bom.yaml", 0, b"\xef\xbb\xbfa: 1\n").text == "a: 1\n"
     manifests = Manifests()
-    add_file(manifests, decode("l.yaml", b"a: 1\nb: caf\xe9\n"))
+    add_piece(manifests, decode("l.yaml", 0, b"a: 1\nb: caf\xe9\n"))
     assert [(p.position.line, "UTF-8" in p.message) for p in manifests.syntax_problems] == [(2, True)]
+
+
+def test_a_bad_byte_late_in_a_stream_keeps_earlier_documents() -> None:
+    data = b"kind: Pod\napiVersion: v1\nspec: {containers: [{image: nginx}]}\n---\nname: caf\xe9\n"
+    pieces = list(InputFile("s.yaml", data).pieces())
+    assert [p.problem is None for p in pieces] == [True, False]
+    problem = pieces[1].problem
+    assert problem is not None and (problem.line, problem.column) == (5, 10)
 
 
 def test_empty_file_has_nothing_to_report() -> None:

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -391,6 +391,8 @@ class Pusher:
 # -- the token server --------------------------------------------------------------------------------------
 
 
+TOKEN_SERVICE = "pulllint-test-registry"
+TOKEN_ISSUER = "pulllint-test-issuer"
 Grant = Callable[[str | None, str], set[str]]  # (user or None for anonymous, repository) -> actions
 
 
@@ -414,8 +416,8 @@ class TokenServer:
     users: dict[str, str]
     grant: Grant
     refresh_tokens: dict[str, str] = field(default_factory=dict)
-    service: str = "pulllint-test-registry"
-    issuer: str = "pulllint-test-issuer"
+    service: str = TOKEN_SERVICE
+    issuer: str = TOKEN_ISSUER
     expires_in: int = 300
     requests: list[TokenRequest] = field(default_factory=list)
     signing: KeyPair = field(default_factory=lambda: make_ca("pulllint token signer"))
@@ -525,6 +527,9 @@ def _token_handler(ts: TokenServer) -> type[BaseHTTPRequestHandler]:
             return True, user
 
         def do_GET(self) -> None:
+            if self.path == "/stats":  # not a token request: how many were served (benchmark)
+                self._reply(200, {"requests": len(ts.requests)})
+                return
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
             ok, user = self._basic_user()
             scopes = tuple(query.get("scope", []))
@@ -562,8 +567,3 @@ def _token_handler(ts: TokenServer) -> type[BaseHTTPRequestHandler]:
             self._reply(200, doc)
 
     return Handler
-
-
-def iter_lines(path: Path) -> Iterator[str]:
-    with path.open(errors="replace") as fh:
-        yield from fh

@@ -1,0 +1,141 @@
+"""Offline speed and memory of `pulllint check --offline`, as ratios measured in one run.
+
+    .venv/bin/python bench/offline_bench.py [N]      # N workloads in the stream, default 5000
+
+1. Stream: N workloads from ../shared/tools/gen-stream.py (or a built-in copy of its shape when
+   ../shared is absent). Baseline: composing the same file with ruamel's C parser through
+   `YAML(typ="safe", pure=False).compose_all` and visiting every node — the floor for any linter that
+   reports lines. Target: pulllint at most 1.5x the baseline.
+2. One small file, as pre-commit runs it: the whole `pulllint check --offline` process against
+   `python -c "import ruamel.yaml"`. Target: at most 2x.
+3. Peak memory (max RSS of the process) for streams of N/5, N and 4N workloads: flat in the length.
+Each command runs in its own process; the median of several runs is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = ROOT.parent / "shared" / "tools" / "gen-stream.py"
+PULLLINT = [sys.executable, "-m", "pulllint", "check", "--offline", "--format", "json"]
+BASELINE = """
+import sys
+from ruamel.yaml import YAML
+from ruamel.yaml.nodes import MappingNode, SequenceNode
+count = 0
+with open(sys.argv[1], encoding="utf-8") as handle:
+    for root in YAML(typ="safe", pure=False).compose_all(handle):
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            count += 1
+            if isinstance(node, MappingNode):
+                for key, value in node.value:
+                    stack.append(key)
+                    stack.append(value)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+print(count)
+"""
+SMALL = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27.2
+"""
+
+
+def _stream(n: int, directory: Path) -> Path:
+    path = directory / f"stream-{n}.yaml"
+    if not path.exists():
+        if GENERATOR.exists():
+            with path.open("w", encoding="utf-8") as handle:
+                subprocess.run([sys.executable, str(GENERATOR), str(n)], stdout=handle, check=True)
+        else:
+            path.write_text("".join(_fallback_document(i) for i in range(n)), encoding="utf-8")
+    return path
+
+
+def _fallback_document(i: int) -> str:
+    image = ("nginx", "nginx:latest", "quay.io/prometheus/node-exporter:v1.8.2", "busybox")[i % 4]
+    return (
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: ns-{i % 17}\n"
+        f"spec:\n  replicas: {1 + i % 5}\n  template:\n    spec:\n      containers:\n        - name: app\n"
+        f"          image: {image}\n          env:\n            - name: INDEX\n              value: '{i}'\n"
+    )
+
+
+def _run(command: list[str], runs: int) -> tuple[float, int]:
+    """Median wall time and the largest max-RSS (KiB) of `runs` runs, each in a fresh process."""
+    times: list[float] = []
+    peak = 0
+    for _ in range(runs):
+        wrapper = (
+            "import resource, subprocess, sys, time\n"
+            "start = time.perf_counter()\n"
+            "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)\n"
+            "elapsed = time.perf_counter() - start\n"
+            "print(elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", wrapper, *command], capture_output=True, text=True, check=True
+        )
+        elapsed, rss = done.stdout.split()
+        times.append(float(elapsed))
+        peak = max(peak, int(rss))
+    return statistics.median(times), peak
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as installed
+    with tempfile.TemporaryDirectory() as temp:
+        directory = Path(temp)
+        stream = _stream(n, directory)
+        lines = stream.read_text(encoding="utf-8").count("\n")
+        baseline, baseline_rss = _run([sys.executable, "-c", BASELINE, str(stream)], 3)
+        checked, checked_rss = _run([*PULLLINT, str(stream)], 3)
+        print(f"stream: {n} workloads, {lines} lines")
+        print(f"  baseline compose+visit   {baseline:6.2f} s")
+        print(
+            f"  pulllint check --offline {checked:6.2f} s   ratio {checked / baseline:.2f}x (target <= 1.5x)"
+        )
+
+        small = directory / "small.yaml"
+        small.write_text(SMALL, encoding="utf-8")
+        text_check = [*PULLLINT[:-2], str(small)]  # as pre-commit runs it: text output
+        _run(text_check, 2)  # warm the bytecode caches
+        import_only, _ = _run([sys.executable, "-c", "import ruamel.yaml"], 15)
+        one_file, _ = _run(text_check, 15)
+        print("one small file (pre-commit):")
+        print(f"  python -c 'import ruamel.yaml' {import_only * 1000:6.1f} ms")
+        print(
+            f"  pulllint check --offline       {one_file * 1000:6.1f} ms   ratio {one_file / import_only:.2f}x (target <= 2x)"
+        )
+
+        print("peak memory (max RSS):")
+        for size in (max(1, n // 5), n, 4 * n):
+            path = _stream(size, directory)
+            _, rss = _run([*PULLLINT, str(path)], 1)
+            _, base_rss = _run([sys.executable, "-c", BASELINE, str(path)], 1)
+            print(
+                f"  {size:6d} workloads  pulllint {rss / 1024:6.1f} MiB   baseline {base_rss / 1024:6.1f} MiB"
+            )
+        del baseline_rss, checked_rss
+        _ = resource  # imported for the wrapper's sake in type checkers
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""Registry hosts: which need a pull secret, which pull with the node's cloud identity, and the policy lists.
+
+Classification of an image's registry (first rule that applies wins):
+
+1. ``private-registries`` from the configuration: private, a pull secret is required.
+2. ``public-registries`` from the configuration: public, no secret needed.
+3. Docker Hub (``nginx``, ``docker.io/...``, ``index.docker.io/...``): anonymous pulls work but are
+   rate-limited (PL301 says so when no secret covers it).
+4. Loopback registries (``localhost``, ``127.x.x.x``, ``[::1]``): a node's own registry, no secret expected.
+5. Known public registries and repositories (`KNOWN_PUBLIC`): quay.io, ghcr.io, registry.k8s.io,
+   mcr.microsoft.com, public.ecr.aws, registry.gitlab.com, gcr.io's Google-owned projects, ...
+6. Cloud registries pulled with the node's identity (`cloud_registry`): Amazon ECR
+   (``<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`` and the other AWS partitions), Azure
+   Container Registry (``*.azurecr.io`` and the sovereign clouds' suffixes), Google Artifact Registry
+   (``<location>-docker.pkg.dev``) and Container Registry hosts (``gcr.io``, ``us.gcr.io`` ..., now served
+   by Artifact Registry).
+7. Anything else is presumed private.
+
+Registry patterns (configuration lists and rule packs) are ``host[:port][/path]``: ``*`` matches any run
+of characters except ``/`` (so ``*.example.com`` matches ``a.b.example.com``), ``?`` one character,
+``**`` anything including ``/``. A pattern covers the repository it names and everything below it, on
+component boundaries: ``ghcr.io/acme`` covers ``ghcr.io/acme/app`` but not ``ghcr.io/acme-labs/app``;
+``docker.io/bitnami`` covers ``bitnami/redis``. Hosts compare case-insensitively; ``index.docker.io``
+and ``registry-1.docker.io`` mean ``docker.io``.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pulllint.images import ImageRef
+
+if TYPE_CHECKING:
+    from pulllint.config import Config
+
+__all__ = [
+    "KNOWN_PUBLIC",
+    "CloudRegistry",
+    "HostInfo",
+    "HostKind",
+    "RegistryPolicy",
+    "RepoPattern",
+    "builtin_host_info",
+    "cloud_registry",
+]
+
+_DOCKER_HUB_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
+
+
+class HostKind(enum.Enum):
+    DOCKER_HUB = "docker-hub"
+    PUBLIC = "public"
+    CLOUD = "cloud"
+    LOCAL = "local"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class RepoPattern:
+    """A registry pattern: ``host[:port][/path]`` with globs, covering everything below it."""
+
+    text: str
+    regex: re.Pattern[str] = field(compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, text: str) -> RepoPattern:
+        value = text.strip()
+        for scheme in ("https://", "http://"):
+            value = value.removeprefix(scheme)
+        value = value.rstrip("/")
+        host, slash, path = value.partition("/")
+        host = _DOCKER_HUB_ALIASES.get(host.lower(), host.lower())
+        regex = "^" + _glob_regex(host)
+        if slash and path:
+            regex += "/" + _glob_regex(path) + "(?:/(?P<rest>.*))?$"
+        else:
+            regex += "/(?P<rest>.*)$"
+        return cls(text, re.compile(regex, re.DOTALL))
+
+    def matches(self, ref: ImageRef) -> bool:
+        return self.regex.match(_match_name(ref.domain, ref.path)) is not None
+
+    def rest(self, ref: ImageRef) -> str | None:
+        """The part of the repository path below the pattern ("" for the repository itself); None: no match."""
+        match = self.regex.match(_match_name(ref.domain, ref.path))
+        return None if match is None else match.group("rest") or ""
+
+    def matches_name(self, name: str) -> bool:
+        """`name` is a repository name ``domain/path`` (the host part is compared case-insensitively)."""
+        domain, _, path = name.partition("/")
+        return self.regex.match(_match_name(domain, path)) is not None
+
+
+def _glob_regex(pattern: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _match_name(domain: str, path: str) -> str:
+    return f"{domain.lower()}/{path}"
+
+
+# --- known registries ----------------------------------------------------------------------------------
+
+# Registries that serve their images to anyone (a private repository there still needs a secret: list it
+# in `private-registries`).
+_PUBLIC_HOSTS = frozenset(
+    {
+        "quay.io",
+        "ghcr.io",
+        "registry.k8s.io",
+        "k8s.gcr.io",
+        "mirror.gcr.io",
+        "marketplace.gcr.io",
+        "gke.gcr.io",
+        "mcr.microsoft.com",
+        "public.ecr.aws",
+        "registry.gitlab.com",
+        "docker.elastic.co",
+        "nvcr.io",
+        "registry.access.redhat.com",
+        "registry.fedoraproject.org",
+        "registry.opensuse.org",
+        "registry.suse.com",
+        "cgr.dev",
+        "lscr.io",
+        "cr.l5d.io",
+        "registry.datadoghq.com",
+        "registry.istio.io",
+        "cr.fluentbit.io",
+        "docker.redpanda.com",
+        "registry.opensource.zalan.do",
+        "registry.developers.crunchydata.com",
+        "reg.kyverno.io",
+        "docker.mirror.hashicorp.services",
+    }
+)
+# gcr.io projects that Google owns (their gcr.io URLs keep working after the Container Registry shutdown)
+# or that are known to serve public images from Artifact Registry behind gcr.io.
+_PUBLIC_GCR_PROJECTS = frozenset(
+    {
+        "google-containers",
+        "google_containers",
+        "google-samples",
+        "google_samples",
+        "google.com",
+        "distroless",
+        "kaniko-project",
+        "cloud-builders",
+        "cloudsql-docker",
+        "cloud-marketplace",
+        "gke-release",
+        "gke-on-prem-release",
+        "k8s-artifacts-prod",
+        "stackdriver-agents",
+        "cadvisor",
+        "ml-pipeline",
+        "kubeflow-images-public",
+        "knative-releases",
+        "knative-nightly",
+        "tekton-releases",
+        "istio-release",
+        "istio-testing",
+        "spiffe-io",
+        "datadoghq",
+        "projectsigstore",
+        "kubebuilder",
+        "kubernetes-helm",
+    }
+)
+_GCR_HOSTS = frozenset({"gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io"})
+# Public repositories on hosts that are otherwise cloud registries.
+_PUBLIC_PATHS = (
+    "*-docker.pkg.dev/google-samples",
+    "*-docker.pkg.dev/online-boutique-ci",
+    "*-docker.pkg.dev/k8s-artifacts-prod",
+    "*-docker.pkg.dev/gke-release",
+    "us-docker.pkg.dev/cloudrun",
+)
+KNOWN_PUBLIC: tuple[str, ...] = (
+    *sorted(_PUBLIC_HOSTS),
+    *(f"{host}/{project}" for host in sorted(_GCR_HOSTS) for project in sorted(_PUBLIC_GCR_PROJECTS)),
+    *_PUBLIC_PATHS,
+)
+_PUBLIC_PATH_PATTERNS = tuple(RepoPattern.parse(p) for p in _PUBLIC_PATHS)
+
+_ECR = re.compile(
+    r"([0-9]{12})\.dkr[.-]ecr(-fips)?\.([a-z0-9][a-z0-9_-]*)\."
+    r"(amazonaws\.com(?:\.cn)?|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn"
+    r"|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)"
+)
+# Azure public cloud, Azure China, Azure Government, (retired) Azure Germany, and the air-gapped clouds.
+_ACR = re.compile(r"([a-z0-9][a-z0-9-]*)\.azurecr\.(io|cn|us|de|microsoft\.scloud|eaglex\.ic\.gov)")
+_ARTIFACT_REGISTRY = re.compile(r"([a-z0-9][a-z0-9-]*)-docker\.pkg\.dev")
+_LOOPBACK = re.compile(r"localhost|127(?:\.[0-9]{1,3}){3}|::1")
+
+
+@dataclass(frozen=True, slots=True)
+class CloudRegistry:
+    """A registry the node pulls from with its own cloud identity (kubelet credential provider)."""
+
+    provider: str  # "aws", "azure" or "gcp"
+    service: str  # "Amazon ECR", "Azure Container Registry", "Artifact Registry", "Container Registry"
+    account: str  # AWS account ID, ACR registry name, GCP project ("" when the image names none)
+    region: str | None = None
+    fips: bool = False
+
+    @property
+    def account_label(self) -> str:
+        return {"aws": "account", "azure": "registry", "gcp": "project"}[self.provider]
+
+    def describe(self) -> str:
+        where = f"{self.account_label} {self.account}" if self.account else ""
+        if self.region:
+            where += f", {'location' if self.provider == 'gcp' else 'region'} {self.region}"
+        if self.fips:
+            where += ", FIPS endpoint"
+        return f"{self.service} ({where})" if where else self.service
+
+    def permission(self) -> str:
+        """What the node's identity needs to pull, named exactly."""
+        if self.provider == "aws":
+            return (
+                "the node's IAM role needs ecr:GetAuthorizationToken, ecr:BatchGetImage and "
+                "ecr:GetDownloadUrlForLayer (the managed policy AmazonEC2ContainerRegistryReadOnly)"
+            )
+        if self.provider == "azure":
+            return (
+                f"the cluster's kubelet identity needs the AcrPull role on the registry {self.account} "
+                f"(az aks update --name <cluster> --resource-group <group> --attach-acr {self.account})"
+            )
+        target = f"project {self.account}" if self.account else "the project"
+        return f"the node's service account needs roles/artifactregistry.reader on {target}"
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    kind: HostKind
+    reason: str  # "known public registry", "configured in public-registries", "presumed private", ...
+    cloud: CloudRegistry | None = None
+
+
+def _split_host(domain: str) -> str:
+    host = domain.rsplit(":", 1)[0] if not domain.startswith("[") else domain[1 : domain.find("]")]
+    return host.lower()
+
+
+def cloud_registry(domain: str, path: str) -> CloudRegistry | None:
+    """The cloud registry an image's domain names, if any (ports are not part of any cloud registry)."""
+    if ":" in domain:
+        return None
+    host = domain.lower()
+    match = _ECR.fullmatch(host)
+    if match:
+        return CloudRegistry("aws", "Amazon ECR", match.group(1), match.group(3), bool(match.group(2)))
+    match = _ACR.fullmatch(host)
+    if match:
+        return CloudRegistry("azure", "Azure Container Registry", match.group(1))
+    project = path.split("/", 1)[0]
+    match = _ARTIFACT_REGISTRY.fullmatch(host)
+    if match:
+        return CloudRegistry("gcp", "Artifact Registry", project, match.group(1))
+    if host in _GCR_HOSTS:
+        return CloudRegistry("gcp", "Container Registry", project)
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def builtin_host_info(domain: str, path: str) -> HostInfo:
+    """The classification without configuration (steps 3 to 7 of the module docs)."""
+    if domain == "docker.io":
+        return HostInfo(HostKind.DOCKER_HUB, "Docker Hub")
+    host = _split_host(domain)
+    if _LOOPBACK.fullmatch(host):
+        return HostInfo(HostKind.LOCAL, "a loopback registry on the node")
+    if host in _PUBLIC_HOSTS:
+        return HostInfo(HostKind.PUBLIC, f"{host} is a known public registry")
+    project = path.split("/", 1)[0]
+    if host in _GCR_HOSTS and project in _PUBLIC_GCR_PROJECTS:
+        return HostInfo(HostKind.PUBLIC, f"{host}/{project} is a known public gcr.io project")
+    name = f"{domain}/{path}"
+    if any(p.matches_name(name) for p in _PUBLIC_PATH_PATTERNS):
+        return HostInfo(HostKind.PUBLIC, "a known public repository")
+    cloud = cloud_registry(domain, path)
+    if cloud is not None:
+        return HostInfo(HostKind.CLOUD, cloud.describe(), cloud)
+    return HostInfo(HostKind.PRIVATE, f"{domain} is presumed private (not a known public registry)")
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+
+def _patterns(values: Iterable[Any]) -> tuple[RepoPattern, ...]:
+    return tuple(RepoPattern.parse(str(v)) for v in values)
+
+
+@dataclass(frozen=True)
+class RegistryPolicy:
+    """The registry keys of the configuration, parsed once per run."""
+
+    public: tuple[RepoPattern, ...] = ()
+    private: tuple[RepoPattern, ...] = ()
+    allowed: tuple[RepoPattern, ...] | None = None  # None: no allowlist configured
+    dockerhub_mirror: str | None = None
+    aws_account_ids: frozenset[str] | None = None  # None: not configured
+    azure_registries: frozenset[str] | None = None
+    gcp_projects: frozenset[str] | None = None
+    _cache: dict[tuple[str, str], HostInfo] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_config(cls, config: Config) -> RegistryPolicy:
+        return _policy_for(config.raw)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> RegistryPolicy:
+        cloud = raw.get("cloud") or {}
+        allowed = raw.get("allowed-registries")
+        aws = cloud.get("aws-account-ids")
+        azure = cloud.get("azure-registries")
+        gcp = cloud.get("gcp-projects")
+        return cls(
+            public=_patterns(raw.get("public-registries", ())),
+            private=_patterns(raw.get("private-registries", ())),
+            allowed=None if allowed is None else _patterns(allowed),
+            dockerhub_mirror=raw.get("dockerhub-mirror") or None,
+            aws_account_ids=None if aws is None else frozenset(_account_id(a) for a in aws),
+            azure_registries=None if azure is None else frozenset(str(a).lower() for a in azure),
+            gcp_projects=None if gcp is None else frozenset(str(p) for p in gcp),
+        )
+
+    def classify(self, ref: ImageRef) -> HostInfo:
+        key = (ref.domain, ref.path)
+        info = self._cache.get(key)
+        if info is None:
+            info = self._classify(ref)
+            self._cache[key] = info
+        return info
+
+    def _classify(self, ref: ImageRef) -> HostInfo:
+        for pattern in self.private:
+            if pattern.matches(ref):
+                return HostInfo(HostKind.PRIVATE, f"private-registries lists {pattern.text!r}")
+        for pattern in self.public:
+            if pattern.matches(ref):
+                return HostInfo(HostKind.PUBLIC, f"public-registries lists {pattern.text!r}")
+        return builtin_host_info(ref.domain, ref.path)
+
+    def is_allowed(self, ref: ImageRef) -> bool:
+        return self.allowed is None or any(p.matches(ref) for p in self.allowed)
+
+    def foreign_account(self, cloud: CloudRegistry) -> frozenset[str] | None:
+        """The configured own accounts when `cloud` is not one of them; None when it is or none is set."""
+        own = {"aws": self.aws_account_ids, "azure": self.azure_registries, "gcp": self.gcp_projects}[
+            cloud.provider
+        ]
+        if own is None or not cloud.account:
+            return None
+        account = cloud.account.lower() if cloud.provider == "azure" else cloud.account
+        return None if account in own else own
+
+
+def _account_id(value: Any) -> str:
+    """An AWS account ID; YAML reads an unquoted one as a number (and drops its leading zeros)."""
+    return str(value).zfill(12) if isinstance(value, int) else str(value)
+
+
+_last_policy: tuple[Mapping[str, Any], RegistryPolicy] | None = None
+
+
+def _policy_for(raw: Mapping[str, Any]) -> RegistryPolicy:
+    """One policy per configuration document: every rule of a run shares its classification cache."""
+    global _last_policy
+    if _last_policy is not None and _last_policy[0] is raw:
+        return _last_policy[1]
+    policy = RegistryPolicy.from_mapping(raw)
+    _last_policy = (raw, policy)
+    return policy
