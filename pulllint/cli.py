@@ -41,11 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--offline", action="store_true", help="skip every registry check")
     check.add_argument(
         "--format",
-        choices=("text", "json", "sarif", "github", "gitlab", "junit"),
-        help="output format (default: text, or github when GITHUB_ACTIONS=true)",
+        choices=("text", "json", "sarif", "github", "gitlab", "junit", "markdown"),
+        help="output format (default: text, or github when GITHUB_ACTIONS=true); github also appends a "
+        "markdown summary of every finding to $GITHUB_STEP_SUMMARY when it is set, and points annotations "
+        "of Helm output at the template file (see --chart-dir)",
     )
     check.add_argument(
         "--output", metavar="FILE", help="write the report to FILE; a text summary still goes to stdout"
+    )
+    check.add_argument(
+        "--sarif", metavar="FILE", help="also write a SARIF report to FILE (in addition to --format/--output)"
+    )
+    check.add_argument(
+        "--chart-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a Helm chart's folder, where github annotations look for the templates named by "
+        "'# Source:' comments (repeatable; otherwise the workspace is searched by path suffix)",
     )
     check.add_argument(
         "--config", metavar="FILE", help="configuration file (default: nearest .pulllint.yaml)"
@@ -132,14 +145,59 @@ def _check(args: argparse.Namespace) -> int:
     report = _report(result)
     from pulllint.reporters import render
 
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(render(report, fmt))
-        if fmt != "text":
-            sys.stdout.write(render(report, "text", color=_use_color(args.color)))
-    else:
-        sys.stdout.write(render(report, fmt, color=fmt == "text" and _use_color(args.color)))
+    main_report = _for_annotations(report, args.chart_dir) if fmt == "github" else report
+    try:
+        if args.output:
+            _write_file(args.output, render(main_report, fmt))
+            if fmt != "text":
+                sys.stdout.write(render(report, "text", color=_use_color(args.color)))
+        else:
+            sys.stdout.write(render(main_report, fmt, color=fmt == "text" and _use_color(args.color)))
+        if args.sarif:
+            _write_file(args.sarif, render(report, "sarif"))
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            raise
+        print(f"pulllint: error: cannot write the report: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
     return result.exit_code(config.fail_on)
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write a report file, creating its folder if needed."""
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _for_annotations(report: Report, chart_dirs: Sequence[str]) -> Report:
+    """The report with Helm diagnostics moved to their template files (see pulllint.helm_templates)."""
+    if not any(d.template for d in report.diagnostics):
+        return report
+    from dataclasses import replace
+
+    from pulllint.helm_templates import map_to_templates
+
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    return replace(report, diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace))
+
+
+# GitHub refuses a job summary over 1 MiB (per step); the markdown leaves rows out to stay under it.
+STEP_SUMMARY_LIMIT = 1_000_000
+
+
+def _append_step_summary(report: Report, path: str) -> None:
+    from pulllint.reporters import _markdown
+
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(_markdown.render(report, max_bytes=STEP_SUMMARY_LIMIT) + "\n")
+    except OSError as error:
+        print(f"pulllint: warning: cannot write the job summary to {path}: {error}", file=sys.stderr)
 
 
 def _use_color(choice: str) -> bool:

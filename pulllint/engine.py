@@ -145,7 +145,8 @@ def run(
     Rules see one batch of documents at a time (plus every Secret and ServiceAccount of the input);
     findings about a Secret or ServiceAccount are the same in every batch and are reported once.
     """
-    rules = select_rules(all_rules(), config)
+    available = all_rules(config)
+    rules = select_rules(available, config)
     options = {code: rule_options(rule, config) for code, rule in rules.items()}
     if offline or facts_provider is None:
         rules = {code: rule for code, rule in rules.items() if not rule.needs_network}
@@ -155,6 +156,8 @@ def run(
 
     suppressor = Suppressor(config.per_file_ignores, config.root)
     severities = {code: effective_severity(rule, config) for code, rule in rules.items()}
+    # Rules whose severity the configuration sets: a finding's own default (pack entries) does not apply.
+    configured = {code for code in rules if any(code.startswith(p) for p in config.severity)}
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str, int, int, str]] = set()
     suppressed = files = documents = 0
@@ -171,7 +174,8 @@ def run(
             if rule.after_suppression:
                 continue
             ctx = RuleContext(batch, config, options[code], facts)
-            for finding in rule().check(ctx):
+            instance = rule()
+            for finding in instance.check(ctx):
                 key = (
                     code,
                     finding.source.path,
@@ -185,13 +189,14 @@ def run(
                 if suppressor.suppressed(code, finding):
                     suppressed += 1
                 else:
-                    diagnostics.append(_diagnostic(rule, severities[code], finding))
+                    own = None if code in configured else instance.severity_of(finding)
+                    diagnostics.append(_diagnostic(rule, own or severities[code], finding))
 
     post = [rule for rule in rules.values() if rule.after_suppression]
     if post:
         annotated += [secret.meta for secret in index.secrets if secret.meta.ignores]
         annotated += [account.meta for account in index.service_accounts if account.meta.ignores]
-        unused = tuple(suppressor.unused(annotated, frozenset(rules), frozenset(all_rules())))
+        unused = tuple(suppressor.unused(annotated, frozenset(rules), frozenset(available)))
         final = Manifests(secrets=index.secrets, service_accounts=index.service_accounts)
         for rule in post:
             ctx = RuleContext(final, config, options[rule.code], {}, unused)
@@ -219,3 +224,43 @@ def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagn
         object_id=finding.object_id,
         fix=finding.fix,
     )
+
+
+def registry_provider(settings: RegistrySettings) -> FactsProvider:
+    """The facts provider of a real run: the pod's credentials and platform in, registry answers out.
+
+    One provider serves every batch of a run and remembers its answers, so an image used in many
+    batches is asked about once (the resolver also deduplicates within a batch and caches on disk).
+    """
+    from pulllint.model.facts import ImageQuery, Platform, Status
+    from pulllint.model.pullsecrets import effective_credentials
+    from pulllint.registry import resolve
+    from pulllint.rules._images import valid_reference
+
+    answered: dict[ImageQuery, ImageFacts] = {}
+
+    def provide(batch: Manifests, config: Config) -> dict[Container, ImageFacts]:
+        checks_platform = "PL404" in select_rules(all_rules(), config)
+        default_platform = Platform.parse(str(rule_options(all_rules()["PL404"], config)["default-platform"]))
+        wanted: dict[Container, ImageQuery] = {}
+        for container in batch.containers():
+            ref = valid_reference(container.image)
+            if ref is None:
+                continue
+            platform = (container.pod.platforms or (default_platform,))[0] if checks_platform else None
+            wanted[container] = ImageQuery(ref, effective_credentials(container, batch), platform)
+        missing = [query for query in set(wanted.values()) if query not in answered]
+        if missing:
+            answered.update(resolve(missing, settings))
+        facts: dict[Container, ImageFacts] = {}
+        for container, query in wanted.items():
+            answer = answered[query]
+            if not query.credentials and answer.status in (Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED):
+                host = query.image.host
+                if _node_identity_registry(host):
+                    # The node's cloud identity pulls it (PL205 says which permission); we cannot.
+                    answer = replace(answer, status=Status.UNVERIFIED, detail="pulled with the node's identity")
+            facts[container] = answer
+        return facts
+
+    return provide

@@ -65,7 +65,7 @@ class RepoPattern:
     """A registry pattern: ``host[:port][/path]`` with globs, covering everything below it."""
 
     text: str
-    regex: re.Pattern[str] = field(compare=False, repr=False)
+    source: str = field(compare=False, repr=False)  # the regular expression, compiled on first use
 
     @classmethod
     def parse(cls, text: str) -> RepoPattern:
@@ -80,13 +80,17 @@ class RepoPattern:
             regex += "/" + _glob_regex(path) + "(?:/(?P<rest>.*))?$"
         else:
             regex += "/(?P<rest>.*)$"
-        return cls(text, re.compile(regex, re.DOTALL))
+        return cls(text, regex)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _compiled(self.source)
 
     def matches(self, ref: ImageRef) -> bool:
         return self.regex.match(_match_name(ref.domain, ref.path)) is not None
 
     def rest(self, ref: ImageRef) -> str | None:
-        """The part of the repository path below the pattern ("" for the repository itself); None: no match."""
+        """The repository path below the pattern ("" for the repository itself); None: no match."""
         match = self.regex.match(_match_name(ref.domain, ref.path))
         return None if match is None else match.group("rest") or ""
 
@@ -94,6 +98,11 @@ class RepoPattern:
         """`name` is a repository name ``domain/path`` (the host part is compared case-insensitively)."""
         domain, _, path = name.partition("/")
         return self.regex.match(_match_name(domain, path)) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> re.Pattern[str]:
+    return re.compile(source, re.DOTALL)
 
 
 def _glob_regex(pattern: str) -> str:
@@ -288,17 +297,17 @@ def builtin_host_info(domain: str, path: str) -> HostInfo:
     if _LOOPBACK.fullmatch(host):
         return HostInfo(HostKind.LOCAL, "a loopback registry on the node")
     if host in _PUBLIC_HOSTS:
-        return HostInfo(HostKind.PUBLIC, f"{host} is a known public registry")
+        return HostInfo(HostKind.PUBLIC, "a known public registry")
     project = path.split("/", 1)[0]
     if host in _GCR_HOSTS and project in _PUBLIC_GCR_PROJECTS:
-        return HostInfo(HostKind.PUBLIC, f"{host}/{project} is a known public gcr.io project")
+        return HostInfo(HostKind.PUBLIC, f"{project} is a known public gcr.io project")
     name = f"{domain}/{path}"
     if any(p.matches_name(name) for p in _PUBLIC_PATH_PATTERNS):
         return HostInfo(HostKind.PUBLIC, "a known public repository")
     cloud = cloud_registry(domain, path)
     if cloud is not None:
         return HostInfo(HostKind.CLOUD, cloud.describe(), cloud)
-    return HostInfo(HostKind.PRIVATE, f"{domain} is presumed private (not a known public registry)")
+    return HostInfo(HostKind.PRIVATE, "presumed private: not a known public registry")
 
 
 # --- configuration -------------------------------------------------------------------------------------

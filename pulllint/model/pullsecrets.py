@@ -59,6 +59,7 @@ __all__ = [
     "decode_secret",
     "effective_credentials",
     "pull_secret_index",
+    "wrong_type_problem",
 ]
 
 DOCKER_CONFIG_JSON = "kubernetes.io/dockerconfigjson"
@@ -134,30 +135,31 @@ def _secret_position(secret: SecretObject) -> Position:
     return secret.meta.position
 
 
-def decode_secret(secret: SecretObject, *, referenced: bool = False) -> DecodedSecret:
-    """Decode a Secret's docker config. `referenced`: some imagePullSecrets names it (wrong type matters)."""
+def wrong_type_problem(secret: SecretObject) -> SecretProblem:
+    """A Secret of another type used as a pull secret: the kubelet skips it without a word."""
+    secret_type = secret.type.value if secret.type is not None else None
+    shown = f"type {secret_type}" if secret_type else "no type (so Opaque)"
+    payloads = sorted(_payloads(secret))
+    what = f"holds {', '.join(payloads)} but has {shown}" if payloads else f"is a pull secret with {shown}"
+    return SecretProblem(
+        _secret_position(secret),
+        f"Secret {_label(secret)} {what}: the kubelet only reads pull secrets of type "
+        f"{DOCKER_CONFIG_JSON} (key .dockerconfigjson) or {DOCKERCFG} (key .dockercfg)",
+    )
+
+
+def decode_secret(secret: SecretObject) -> DecodedSecret:
+    """Read a Secret's docker config as the kubelet would.
+
+    A Secret of another type is not a pull secret (`DecodedSecret.usable` is False); it has a problem
+    only when it holds a docker payload anyway (``.dockerconfigjson`` under type Opaque). When some
+    imagePullSecrets names such a Secret, `wrong_type_problem` describes it.
+    """
     payloads = _payloads(secret)
     secret_type = secret.type.value if secret.type is not None else None
     expected_key = _PAYLOAD_KEY.get(secret_type or "")
     if expected_key is None:
-        if payloads or referenced:
-            shown = f"type {secret_type}" if secret_type else "no type (so Opaque)"
-            what = (
-                f"holds {', '.join(sorted(payloads))} but has {shown}"
-                if payloads
-                else f"is used as a pull secret but has {shown}"
-            )
-            return DecodedSecret(
-                secret,
-                problems=(
-                    SecretProblem(
-                        _secret_position(secret),
-                        f"Secret {_label(secret)} {what}: the kubelet only reads pull secrets of type "
-                        f"{DOCKER_CONFIG_JSON} (key .dockerconfigjson) or {DOCKERCFG} (key .dockercfg)",
-                    ),
-                ),
-            )
-        return DecodedSecret(secret)
+        return DecodedSecret(secret, problems=(wrong_type_problem(secret),) if payloads else ())
     entry = payloads.get(expected_key)
     if entry is None:
         other = next(iter(payloads), None)
@@ -300,12 +302,12 @@ def _parse_config(
                 isinstance(v, dict) and ("auth" in v or "username" in v) for v in document.values()
             )
             hint = (
-                ': the registries are at the top level (the .dockercfg format); wrap them in {"auths": {...}}'
+                ': the registries are at the top level (the .dockercfg layout); wrap them in {"auths": ...}'
                 if looks_legacy
                 else ""
             )
             problems.append(
-                (f".dockerconfigjson has no auths{hint}, so it gives the kubelet no credentials", True)
+                (f".dockerconfigjson has no auths, so the kubelet gets no credentials{hint}", True)
             )
             return (), problems
     else:
@@ -485,51 +487,66 @@ class _ByName:
         return None
 
 
-class PullSecretIndex:
-    """Secrets and ServiceAccounts of one `Manifests`, and each pod's resolved pull secrets."""
+class _SharedIndex:
+    """The input's Secrets and ServiceAccounts: the same for every batch of a run, so decoded once."""
 
-    def __init__(self, manifests: Manifests) -> None:
-        self._secrets = _ByName()
-        for secret in manifests.secrets:
-            self._secrets.add(secret.meta.namespace, secret.meta.name, secret)
-        self._accounts = _ByName()
-        for account in manifests.service_accounts:
-            self._accounts.add(account.meta.namespace, account.meta.name, account)
+    def __init__(self, secrets: list[SecretObject], accounts: list[ServiceAccount]) -> None:
+        self.secret_list = secrets
+        self.account_list = accounts
+        self.size = (len(secrets), len(accounts))
+        self.secrets = _ByName()
+        for secret in secrets:
+            self.secrets.add(secret.meta.namespace, secret.meta.name, secret)
+        self.accounts = _ByName()
+        for account in accounts:
+            self.accounts.add(account.meta.namespace, account.meta.name, account)
         self._decoded: dict[int, DecodedSecret] = {}
-        self._pods: dict[PodSpec, PodPullSecrets] = {}
-        self._referenced: set[int] = set()
-        self.service_account_refs: list[SecretRef] = []
-        for account in manifests.service_accounts:
-            for ref in account.image_pull_secrets:
-                found = self._secrets.get(account.meta.namespace, ref.value)
-                if found is not None:
-                    self._referenced.add(id(found))
-        for workload in manifests.workloads:
-            if workload.pod is not None:
-                for ref in workload.pod.image_pull_secrets:
-                    found = self._secrets.get(workload.meta.namespace, ref.value)
-                    if found is not None:
-                        self._referenced.add(id(found))
-        self.secrets: tuple[DecodedSecret, ...] = tuple(self.decoded(s) for s in manifests.secrets)
-        self.service_account_refs = [
-            self._ref(ref, account.meta, account.meta.namespace)
-            for account in manifests.service_accounts
+        self.decoded_secrets = tuple(self.decoded(secret) for secret in secrets)
+        self.service_account_refs = tuple(
+            SecretRef(ref.value, ref.position, account.meta, self.secret(account.meta.namespace, ref.value))
+            for account in accounts
             for ref in account.image_pull_secrets
-        ]
+        )
 
     def decoded(self, secret: SecretObject) -> DecodedSecret:
         result = self._decoded.get(id(secret))
         if result is None:
-            result = decode_secret(secret, referenced=id(secret) in self._referenced)
+            result = decode_secret(secret)
             self._decoded[id(secret)] = result
         return result
 
     def secret(self, namespace: str | None, name: str) -> DecodedSecret | None:
-        found: SecretObject | None = self._secrets.get(namespace, name)
+        found: SecretObject | None = self.secrets.get(namespace, name)
         return None if found is None else self.decoded(found)
 
+
+class PullSecretIndex:
+    """Pull secrets of one `Manifests` (a batch of the input): its Secrets, ServiceAccounts and pods.
+
+    Secrets and ServiceAccounts are indexed and decoded once per run (the engine gives every batch the
+    same lists); each pod's resolution is computed once.
+    """
+
+    def __init__(self, manifests: Manifests, shared: _SharedIndex | None = None) -> None:
+        self._shared = shared or _SharedIndex(manifests.secrets, manifests.service_accounts)
+        self._manifests = manifests
+        self._pods: dict[PodSpec, PodPullSecrets] = {}
+
+    @property
+    def secrets(self) -> tuple[DecodedSecret, ...]:
+        """Every Secret of the input, decoded (non-pull secrets included: `usable` tells them apart)."""
+        return self._shared.decoded_secrets
+
+    @property
+    def service_account_refs(self) -> tuple[SecretRef, ...]:
+        """Every ServiceAccount's imagePullSecrets entry, resolved."""
+        return self._shared.service_account_refs
+
+    def secret(self, namespace: str | None, name: str) -> DecodedSecret | None:
+        return self._shared.secret(namespace, name)
+
     def service_account(self, namespace: str | None, name: str) -> ServiceAccount | None:
-        found: ServiceAccount | None = self._accounts.get(namespace, name)
+        found: ServiceAccount | None = self._shared.accounts.get(namespace, name)
         return found
 
     def _ref(self, ref: Located, owner: ObjectMeta, namespace: str | None) -> SecretRef:
@@ -563,26 +580,40 @@ class PullSecretIndex:
         self._pods[pod] = resolved
         return resolved
 
-    def references(self, manifests: Manifests) -> Iterator[SecretRef]:
-        """Every written reference: each ServiceAccount's imagePullSecrets, then each pod's own."""
-        yield from self.service_account_refs
-        for workload in manifests.workloads:
+    def pod_refs(self) -> Iterator[SecretRef]:
+        """Every pod's own imagePullSecrets entry, resolved (ServiceAccounts' are `service_account_refs`)."""
+        for workload in self._manifests.workloads:
             if workload.pod is not None:
                 meta = workload.meta
                 for ref in workload.pod.image_pull_secrets:
                     yield self._ref(ref, meta, meta.namespace)
 
 
-_last_index: tuple[Manifests, tuple[int, int, int], PullSecretIndex] | None = None
+_last_shared: _SharedIndex | None = None
+_last_index: tuple[Manifests, tuple[int, int], PullSecretIndex] | None = None
 
 
 def pull_secret_index(manifests: Manifests) -> PullSecretIndex:
-    """The index of `manifests`, built once and shared by every rule of a run (and the registry wing)."""
-    global _last_index
-    size = (len(manifests.workloads), len(manifests.secrets), len(manifests.service_accounts))
+    """The index of `manifests`, built once and shared by every rule of a run (and the registry wing).
+
+    Secrets and ServiceAccounts are decoded once for all the batches that share them.
+    """
+    global _last_shared, _last_index
+    size = (len(manifests.workloads), manifests.documents)
     if _last_index is not None and _last_index[0] is manifests and _last_index[1] == size:
-        return _last_index[2]
-    index = PullSecretIndex(manifests)
+        cached = _last_index[2]
+        if cached._shared.size == (len(manifests.secrets), len(manifests.service_accounts)):
+            return cached
+    shared = _last_shared
+    if (
+        shared is None
+        or shared.secret_list is not manifests.secrets
+        or shared.account_list is not manifests.service_accounts
+        or shared.size != (len(manifests.secrets), len(manifests.service_accounts))
+    ):
+        shared = _SharedIndex(manifests.secrets, manifests.service_accounts)
+        _last_shared = shared
+    index = PullSecretIndex(manifests, shared)
     _last_index = (manifests, size, index)
     return index
 

@@ -42,7 +42,7 @@ class Report:
     tool_version: str
 
 
-FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github", "gitlab", "junit")
+FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def render(report: Report, fmt: str, *, color: bool = False) -> str:
@@ -74,4 +74,8 @@ def render(report: Report, fmt: str, *, color: bool = False) -> str:
         from pulllint.reporters import _junit
 
         return _junit.render(report)
+    if fmt == "markdown":
+        from pulllint.reporters import _markdown
+
+        return _markdown.render(report)
     raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")

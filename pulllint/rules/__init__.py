@@ -41,6 +41,21 @@ BUILTIN_RULE_MODULES = (
     "pl104_unrendered_template",
     "pl105_pull_policy_conflict",
     "pl106_tag_not_pinned",
+    "pl201_missing_pull_secret",
+    "pl202_undefined_pull_secret",
+    "pl203_malformed_pull_secret",
+    "pl204_pull_secret_host_mismatch",
+    "pl205_cloud_registry_identity",
+    "pl206_cross_account_registry",
+    "pl301_dockerhub_anonymous",
+    "pl302_registry_not_allowed",
+    "pl303_deprecated_image",
+    "pl401_tag_not_found",
+    "pl402_repository_not_found",
+    "pl403_pull_unauthorized",
+    "pl404_platform_missing",
+    "pl405_registry_unreachable",
+    "pl406_rate_limited",
 )
 
 
@@ -92,6 +107,11 @@ class Rule:
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def severity_of(self, finding: Finding) -> Severity | None:
+        """A finding's own default severity, when the rule has several (rule-pack entries carry theirs);
+        None: the rule's. Asked right after `check` yields the finding; a configured `severity` wins."""
+        return None
+
     @classmethod
     def documentation(cls) -> str:
         """The rule's page: a heading line, then its docstring (Markdown)."""
@@ -137,9 +157,22 @@ class RuleLoadError(Exception):
     """A third-party rule that cannot be loaded or breaks the rule contract."""
 
 
+def all_rules(config: Config | None = None) -> dict[str, type[Rule]]:
+    """Every rule by code: built-ins, entry points, then the rule packs `config` names (`rule-packs`).
+
+    Codes are unique: a plugin or a pack that redefines one is an error.
+    """
+    rules = _installed_rules()
+    if config is None or not config.raw.get("rule-packs"):
+        return rules
+    from pulllint.rules.packs import pack_rules
+
+    return {**rules, **{rule.code: rule for rule in pack_rules(config, frozenset(rules))}}
+
+
 @functools.cache
-def all_rules() -> dict[str, type[Rule]]:
-    """Every rule by code: built-ins first, then entry points (which may not redefine a code)."""
+def _installed_rules() -> dict[str, type[Rule]]:
+    """Built-ins first, then entry points (which may not redefine a code)."""
     rules: dict[str, type[Rule]] = {}
     for module_name in BUILTIN_RULE_MODULES:
         module = importlib.import_module(f"{__name__}.{module_name}")

@@ -36,7 +36,7 @@ def _report(*diagnostics: Diagnostic) -> Report:
 
 
 def test_formats() -> None:
-    assert FORMATS == ("text", "json", "sarif", "github", "gitlab", "junit")
+    assert FORMATS == ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -65,7 +65,7 @@ def test_package_import_is_lazy() -> None:
         "import sys, pulllint.reporters\n"
         "heavy = ['json', 'xml.etree.ElementTree', 'hashlib']\n"
         "heavy += ['pulllint.reporters._' + m for m in ('common', 'text', 'json', 'sarif', 'github', "
-        "'gitlab', 'junit')]\n"
+        "'gitlab', 'junit', 'markdown')]\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
