@@ -138,14 +138,19 @@ def _check(args: argparse.Namespace) -> int:
         overrides["fail_on"] = Severity.parse(args.fail_on)
     config = replace(config, **overrides)  # type: ignore[arg-type]
 
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    # Annotations of `helm template ... | pulllint check -` need the rendered text to find the template line.
+    original_stdin = sys.stdin
+    stdin_copy = _keep_stdin() if fmt == "github" and "-" in args.paths else None
+
     provider = None if args.offline else _registry_provider(args)
     result = engine.run(args.paths, config, offline=args.offline, facts_provider=provider)
 
-    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    sys.stdin = original_stdin
     report = _report(result)
     from pulllint.reporters import render
 
-    main_report = _for_annotations(report, args.chart_dir) if fmt == "github" else report
+    main_report = _for_annotations(report, args.chart_dir, stdin_copy) if fmt == "github" else report
     try:
         if args.output:
             _write_file(args.output, render(main_report, fmt))
@@ -174,7 +179,16 @@ def _write_file(path: str, text: str) -> None:
         handle.write(text)
 
 
-def _for_annotations(report: Report, chart_dirs: Sequence[str]) -> Report:
+def _keep_stdin() -> str:
+    """Read standard input, put an identical stream back for the engine, and return the text."""
+    import io
+
+    data = sys.stdin.buffer.read()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def _for_annotations(report: Report, chart_dirs: Sequence[str], stdin: str | None) -> Report:
     """The report with Helm diagnostics moved to their template files (see pulllint.helm_templates)."""
     if not any(d.template for d in report.diagnostics):
         return report
@@ -183,7 +197,7 @@ def _for_annotations(report: Report, chart_dirs: Sequence[str]) -> Report:
     from pulllint.helm_templates import map_to_templates
 
     workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-    return replace(report, diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace))
+    return replace(report, diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace, stdin))
 
 
 # GitHub refuses a job summary over 1 MiB (per step); the markdown leaves rows out to stay under it.

@@ -14,8 +14,9 @@ Where the template file is looked for, first match wins:
 2. in the workspace, a file whose path ends with the template path without its chart name
    (`templates/deployment.yaml`), preferring one whose chart folder's `Chart.yaml` names the chart, then
    one whose folder is named like the chart; a candidate without such evidence is taken only when it is
-   the only one. The workspace walk skips VCS, dependency and cache folders and stops after
-   `MAX_FILES` files; it happens once, and only when step 1 found nothing.
+   the only one. For a subchart's template, then the same with the path below the subchart. The
+   workspace walk skips VCS, dependency and cache folders and stops after `MAX_FILES` files; it
+   happens once, and only when step 1 found nothing.
 
 Only files inside the workspace are used (an annotation cannot point elsewhere). In the template, the
 line is the one key line when there is exactly one; among several, the one mentioning the image's
@@ -65,7 +66,7 @@ _DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)")
 
 @dataclasses.dataclass(frozen=True)
 class KeyLine:
-    """A `key: value` line of a file: 1-based line, and the value's start and end columns."""
+    """A `key: value` line of a file: 1-based line, the value's first column and the column after it."""
 
     line: int
     column: int
@@ -85,7 +86,7 @@ def key_lines(lines: Sequence[str], key: str) -> list[KeyLine]:
             value_start += 1
         content = text.rstrip()
         column = value_start + 1 if value_start < len(content) else match.start(1) + 1
-        found.append(KeyLine(number, column, max(len(content), column), text))
+        found.append(KeyLine(number, column, max(len(content), column) + 1, text))
     return found
 
 
@@ -138,8 +139,12 @@ def _inside(path: Path, root: Path) -> bool:
 class TemplateLocator:
     """Finds template files and key lines for `# Source:` paths; every answer is cached."""
 
-    def __init__(self, chart_dirs: Iterable[str] = (), workspace: str | None = None) -> None:
+    def __init__(
+        self, chart_dirs: Iterable[str] = (), workspace: str | None = None, stdin: str | None = None
+    ) -> None:
+        """`stdin`: the text read from standard input ("-"), when the caller kept a copy."""
         self.workspace = Path(workspace or os.getcwd()).resolve()
+        self._stdin = stdin.splitlines() if stdin is not None else None
         self._templates: dict[str, Path | None] = {}
         self._lines: dict[Path, list[str] | None] = {}
         self._files: dict[str, list[Path]] | None = None
@@ -185,7 +190,16 @@ class TemplateLocator:
         return self._search(parts)
 
     def _search(self, parts: tuple[str, ...]) -> Path | None:
-        chart, suffix = parts[0], parts[1:]
+        # The whole path below the top chart first; then, for a subchart's template, the path below the
+        # subchart (a subchart kept in its own folder, e.g. a `file://` dependency), innermost first.
+        splits = [0] + [i for i in range(len(parts) - 2, 0, -1) if parts[i - 1] == "charts"]
+        for index in splits:
+            found = self._search_suffix(parts[index], parts[index + 1 :])
+            if found is not None:
+                return found
+        return None
+
+    def _search_suffix(self, chart: str, suffix: tuple[str, ...]) -> Path | None:
         files = self._workspace_files().get(suffix[-1], [])
         candidates = [
             path for path in files if path.parts[-len(suffix) :] == suffix and len(path.parts) > len(suffix)
@@ -227,48 +241,63 @@ class TemplateLocator:
                 self._lines[path] = text.splitlines()
         return self._lines[path]
 
-    def _rendered(self, diagnostic: Diagnostic) -> tuple[str | None, int | None, int]:
-        """The key of the diagnostic's rendered line, its position among the rendered document's lines
-        with that key, and how many there are (None, None, 0 when the rendered file cannot be read)."""
-        if diagnostic.path == "-" or diagnostic.line < 1:
-            return None, None, 0
-        lines = self._read(Path(diagnostic.path).resolve())
+    def _rendered_document(self, diagnostic: Diagnostic) -> tuple[list[str], int] | None:
+        """The lines of the rendered document holding the diagnostic, and the 0-based index of its
+        first line in the file (None when the rendered input cannot be read)."""
+        if diagnostic.line < 1:
+            return None
+        lines = self._stdin if diagnostic.path == "-" else self._read(Path(diagnostic.path).resolve())
         if lines is None or diagnostic.line > len(lines):
-            return None, None, 0
-        key = key_of(lines[diagnostic.line - 1])
-        if key is None:
-            return None, None, 0
+            return None
         start = diagnostic.line - 1
         while start > 0 and not _DOCUMENT_START.match(lines[start - 1]):
             start -= 1
         end = diagnostic.line
         while end < len(lines) and not _DOCUMENT_START.match(lines[end]) and not _SOURCE.match(lines[end]):
             end += 1
-        document = lines[start:end]
-        same = [entry.line + start for entry in key_lines(document, key)]
-        ordinal = same.index(diagnostic.line) if diagnostic.line in same else None
-        return key, ordinal, len(same)
+        return lines[start:end], start
+
+    def _wanted(self, diagnostic: Diagnostic) -> list[tuple[str, int | None, int]] | None:
+        """The keys to look for in the template, best first, each with the diagnostic's position among
+        the rendered document's lines with that key and their number (None: do not move it)."""
+        found = self._rendered_document(diagnostic)
+        if found is None:
+            return [("image", None, 0)]  # about an image; where exactly is unknown
+        document, start = found
+        line = diagnostic.line - start  # 1-based within the document
+        key = key_of(document[line - 1])
+        if key not in MAPPED_KEYS:
+            return None
+        images = key_lines(document, "image")
+        if key == "image":
+            numbers = [entry.line for entry in images]
+            return [("image", numbers.index(line) if line in numbers else None, len(images))]
+        policies = [entry.line for entry in key_lines(document, key)]
+        # The container's image line: the one with this image, the nearest before the diagnostic.
+        same_image = [i for i, entry in enumerate(images) if _value(entry.text) == diagnostic.image]
+        before = [i for i in same_image if images[i].line < line]
+        image_ordinal = before[-1] if before else (same_image[0] if same_image else None)
+        return [
+            (key, policies.index(line) if line in policies else None, len(policies)),
+            ("image", image_ordinal, len(images)),
+        ]
 
     def locate(self, diagnostic: Diagnostic) -> Diagnostic:
         """The diagnostic moved to its template's key line, or unchanged (see the module docstring)."""
         if not diagnostic.template or diagnostic.image is None:
             return diagnostic
         path = self.template_file(diagnostic.template)
-        if path is None:
+        template_lines = self._read(path) if path is not None else None
+        wanted = self._wanted(diagnostic) if template_lines is not None else None
+        if path is None or template_lines is None or wanted is None:
             return diagnostic
-        template_lines = self._read(path)
-        if template_lines is None:
+        for key, ordinal, rendered in wanted:
+            candidates = key_lines(template_lines, key)
+            if candidates:
+                found = choose_line(candidates, diagnostic.image, ordinal, rendered)
+                break
+        else:
             return diagnostic
-        key, ordinal, rendered = self._rendered(diagnostic)
-        if key is not None and key not in MAPPED_KEYS:
-            return diagnostic
-        candidates = key_lines(template_lines, key) if key is not None else []
-        if not candidates and key != "image":
-            key, ordinal, rendered = "image", None, 0
-            candidates = key_lines(template_lines, "image")
-        if not candidates:
-            return diagnostic
-        found = choose_line(candidates, diagnostic.image, ordinal, rendered)
         where = "standard input" if diagnostic.path == "-" else diagnostic.path
         return dataclasses.replace(
             diagnostic,
@@ -282,9 +311,20 @@ class TemplateLocator:
         )
 
 
+def _value(line: str) -> str:
+    """The scalar value of a `key: value` line, without quotes or a trailing comment."""
+    value = line.split(":", 1)[1].strip() if ":" in line else ""
+    if value[:1] in ("'", '"') and len(value) >= 2:
+        return value[1 : value.index(value[0], 1)] if value[0] in value[1:] else value[1:]
+    return value.split(" #", 1)[0].strip()
+
+
 def map_to_templates(
-    diagnostics: Iterable[Diagnostic], chart_dirs: Iterable[str] = (), workspace: str | None = None
+    diagnostics: Iterable[Diagnostic],
+    chart_dirs: Iterable[str] = (),
+    workspace: str | None = None,
+    stdin: str | None = None,
 ) -> list[Diagnostic]:
     """`TemplateLocator.locate` for each diagnostic (one locator, so lookups are shared)."""
-    locator = TemplateLocator(chart_dirs, workspace)
+    locator = TemplateLocator(chart_dirs, workspace, stdin)
     return [locator.locate(diagnostic) for diagnostic in diagnostics]

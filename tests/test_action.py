@@ -155,7 +155,9 @@ class Runner:
         output_file = self.temp / f"output-{step_id}-{len(list(self.temp.glob('output-*')))}"
         output_file.touch()
         env = self.env(output_file)
-        env.update({name: evaluate(str(value), given, self.outputs) for name, value in spec.get("env", {}).items()})
+        env.update(
+            {name: evaluate(str(value), given, self.outputs) for name, value in spec.get("env", {}).items()}
+        )
         script = self.temp / f"{step_id}.sh"
         script.write_text(spec["run"], encoding="utf-8")
         completed = subprocess.run(
@@ -241,7 +243,10 @@ def test_inputs_and_outputs_are_wired() -> None:
         "chart-dirs": "",
     }
     used = {
-        e.split(".")[1] for s in steps() for v in s.get("env", {}).values() for e in EXPRESSION.findall(str(v))
+        e.split(".")[1]
+        for s in steps()
+        for v in s.get("env", {}).values()
+        for e in EXPRESSION.findall(str(v))
     }
     assert set(inputs) <= used, "every input reaches a step"
     assert all(spec.get("description") for spec in inputs.values())
@@ -269,7 +274,6 @@ def test_install_step_installs_from_the_action_path(installed: Runner) -> None:
     assert str(binary).startswith(str(installed.temp)), "installed into RUNNER_TEMP"
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.strip() == f"pulllint {__version__}"
-    assert not (ROOT / "build").exists() or (installed.action_path / "build").exists()
 
 
 def json_counts(runner: Runner, *args: str) -> Counter[tuple[str, str]]:
@@ -339,8 +343,8 @@ def test_check_step_annotates_most_severe_first_and_writes_the_summary(runner: R
 
     # The SARIF file of the same run.
     sarif = json.loads((runner.workspace / "results" / "pulllint.sarif").read_text(encoding="utf-8"))
-    errors = sorted(sarif_validator().iter_errors(sarif), key=str)
-    assert not errors, errors[0]
+    problems = sorted(sarif_validator().iter_errors(sarif), key=str)
+    assert not problems, problems[0]
     assert len(sarif["runs"][0]["results"]) == len(annotations)
 
 
@@ -373,6 +377,8 @@ def test_bad_inputs_exit_2(runner: Runner) -> None:
     bad_offline = runner.run("check", {"offline": "yes please"})
     assert bad_offline.returncode == 2
     assert bad_offline.stdout.startswith("::error title=pulllint::the offline input must be true or false")
+    injected = runner.run("check", {"offline": "no\n::warning::injected"})
+    assert injected.returncode == 2 and len(injected.stdout.splitlines()) == 1
     missing = runner.run("check", {"paths": "no-such-dir", "offline": "true"})
     assert missing.returncode == 2 and missing.outputs["exit-code"] == "2"
     assert "Traceback" not in missing.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,4 +60,37 @@ def test_offline_hook_passes_good_and_fails_bad_manifests(pre_commit: str, tmp_p
     failed = _try_repo(pre_commit, repo, "pulllint", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "deploy/bad.yaml:7:14: PL101 error" in failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
+
+
+# Only a loopback registry that refuses connections at once: once the registry checks run in this hook,
+# the image gives at most PL405 registry-unreachable (info), which never fails with the default fail-on.
+LOCAL = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: local}\nspec:\n"
+    "  containers:\n    - name: c\n      image: 127.0.0.1:1/none/app:1.0\n"
+)
+
+
+def test_registry_hook_passes_good_and_fails_bad_manifests(
+    pre_commit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PULLLINT_CACHE_DIR", str(tmp_path / "cache"))  # never the user's cache
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "local.yaml").write_text(LOCAL)
+    _git(repo, "add", ".")
+    home = tmp_path / "pre-commit-home"
+
+    passed = _try_repo(pre_commit, repo, "pulllint-registry", home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"pulllint \(registry\)\.+Passed", passed.stdout), passed.stdout
+
+    (repo / "bad.yaml").write_text(BAD)
+    _git(repo, "add", ".")
+    failed = _try_repo(pre_commit, repo, "pulllint-registry", home)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert re.search(r"pulllint \(registry\)\.+Failed", failed.stdout), failed.stdout
+    assert "bad.yaml:7:14: PL101 error" in failed.stdout
+    assert all("PL405 info" in line for line in failed.stdout.splitlines() if "local.yaml:" in line)
     assert "Traceback" not in failed.stdout + failed.stderr

@@ -58,7 +58,11 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
 
 def _walk(root: str) -> Iterator[str]:
     for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        skipped = _SKIPPED_DIRS
+        if "Chart.yaml" in filenames:
+            # A Helm chart's templates are Go templates, not manifests: lint `helm template` output.
+            skipped = skipped | {"templates"}
+        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
         for name in sorted(filenames):
             if name.endswith(MANIFEST_SUFFIXES):
                 yield os.path.join(directory, name)

@@ -30,8 +30,7 @@ import enum
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pulllint.images import ImageRef
 
@@ -60,12 +59,11 @@ class HostKind(enum.Enum):
     PRIVATE = "private"
 
 
-@dataclass(frozen=True, slots=True)
-class RepoPattern:
+class RepoPattern(NamedTuple):
     """A registry pattern: ``host[:port][/path]`` with globs, covering everything below it."""
 
     text: str
-    source: str = field(compare=False, repr=False)  # the regular expression, compiled on first use
+    source: str  # the regular expression, compiled on first use
 
     @classmethod
     def parse(cls, text: str) -> RepoPattern:
@@ -207,19 +205,18 @@ KNOWN_PUBLIC: tuple[str, ...] = (
 )
 _PUBLIC_PATH_PATTERNS = tuple(RepoPattern.parse(p) for p in _PUBLIC_PATHS)
 
-_ECR = re.compile(
+_ECR = (
     r"([0-9]{12})\.dkr[.-]ecr(-fips)?\.([a-z0-9][a-z0-9_-]*)\."
     r"(amazonaws\.com(?:\.cn)?|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn"
     r"|sc2s\.sgov\.gov|c2s\.ic\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)"
 )
 # Azure public cloud, Azure China, Azure Government, (retired) Azure Germany, and the air-gapped clouds.
-_ACR = re.compile(r"([a-z0-9][a-z0-9-]*)\.azurecr\.(io|cn|us|de|microsoft\.scloud|eaglex\.ic\.gov)")
-_ARTIFACT_REGISTRY = re.compile(r"([a-z0-9][a-z0-9-]*)-docker\.pkg\.dev")
-_LOOPBACK = re.compile(r"localhost|127(?:\.[0-9]{1,3}){3}|::1")
+_ACR = r"([a-z0-9][a-z0-9-]*)\.azurecr\.(io|cn|us|de|microsoft\.scloud|eaglex\.ic\.gov)"
+_ARTIFACT_REGISTRY = r"([a-z0-9][a-z0-9-]*)-docker\.pkg\.dev"
+_LOOPBACK = r"localhost|127(?:\.[0-9]{1,3}){3}|::1"
 
 
-@dataclass(frozen=True, slots=True)
-class CloudRegistry:
+class CloudRegistry(NamedTuple):
     """A registry the node pulls from with its own cloud identity (kubelet credential provider)."""
 
     provider: str  # "aws", "azure" or "gcp"
@@ -256,8 +253,7 @@ class CloudRegistry:
         return f"the node's service account needs roles/artifactregistry.reader on {target}"
 
 
-@dataclass(frozen=True, slots=True)
-class HostInfo:
+class HostInfo(NamedTuple):
     kind: HostKind
     reason: str  # "known public registry", "configured in public-registries", "presumed private", ...
     cloud: CloudRegistry | None = None
@@ -273,14 +269,14 @@ def cloud_registry(domain: str, path: str) -> CloudRegistry | None:
     if ":" in domain:
         return None
     host = domain.lower()
-    match = _ECR.fullmatch(host)
+    match = _compiled(_ECR).fullmatch(host)
     if match:
         return CloudRegistry("aws", "Amazon ECR", match.group(1), match.group(3), bool(match.group(2)))
-    match = _ACR.fullmatch(host)
+    match = _compiled(_ACR).fullmatch(host)
     if match:
         return CloudRegistry("azure", "Azure Container Registry", match.group(1))
     project = path.split("/", 1)[0]
-    match = _ARTIFACT_REGISTRY.fullmatch(host)
+    match = _compiled(_ARTIFACT_REGISTRY).fullmatch(host)
     if match:
         return CloudRegistry("gcp", "Artifact Registry", project, match.group(1))
     if host in _GCR_HOSTS:
@@ -294,7 +290,7 @@ def builtin_host_info(domain: str, path: str) -> HostInfo:
     if domain == "docker.io":
         return HostInfo(HostKind.DOCKER_HUB, "Docker Hub")
     host = _split_host(domain)
-    if _LOOPBACK.fullmatch(host):
+    if _compiled(_LOOPBACK).fullmatch(host):
         return HostInfo(HostKind.LOCAL, "a loopback registry on the node")
     if host in _PUBLIC_HOSTS:
         return HostInfo(HostKind.PUBLIC, "a known public registry")
@@ -317,18 +313,39 @@ def _patterns(values: Iterable[Any]) -> tuple[RepoPattern, ...]:
     return tuple(RepoPattern.parse(str(v)) for v in values)
 
 
-@dataclass(frozen=True)
 class RegistryPolicy:
     """The registry keys of the configuration, parsed once per run."""
 
-    public: tuple[RepoPattern, ...] = ()
-    private: tuple[RepoPattern, ...] = ()
-    allowed: tuple[RepoPattern, ...] | None = None  # None: no allowlist configured
-    dockerhub_mirror: str | None = None
-    aws_account_ids: frozenset[str] | None = None  # None: not configured
-    azure_registries: frozenset[str] | None = None
-    gcp_projects: frozenset[str] | None = None
-    _cache: dict[tuple[str, str], HostInfo] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = (
+        "_cache",
+        "allowed",
+        "aws_account_ids",
+        "azure_registries",
+        "dockerhub_mirror",
+        "gcp_projects",
+        "private",
+        "public",
+    )
+
+    def __init__(
+        self,
+        *,
+        public: tuple[RepoPattern, ...] = (),
+        private: tuple[RepoPattern, ...] = (),
+        allowed: tuple[RepoPattern, ...] | None = None,  # None: no allowlist configured
+        dockerhub_mirror: str | None = None,
+        aws_account_ids: frozenset[str] | None = None,  # None: not configured
+        azure_registries: frozenset[str] | None = None,
+        gcp_projects: frozenset[str] | None = None,
+    ) -> None:
+        self.public = public
+        self.private = private
+        self.allowed = allowed
+        self.dockerhub_mirror = dockerhub_mirror
+        self.aws_account_ids = aws_account_ids
+        self.azure_registries = azure_registries
+        self.gcp_projects = gcp_projects
+        self._cache: dict[tuple[str, str], HostInfo] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> RegistryPolicy:

@@ -24,12 +24,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 __all__ = [
     "DEFAULT_REGISTRY_KEY",
     "Keyring",
+    "display_key",
     "explain_miss",
     "is_default_registry_match",
     "normalize_key",
@@ -46,8 +46,7 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _PORT = re.compile(r":[0-9]*")
 
 
-@dataclass(frozen=True, slots=True)
-class _Url:
+class _Url(NamedTuple):
     host: str  # host[:port] as written (Go's URL.Host)
     path: str  # unescaped path, "" when absent
 
@@ -95,6 +94,19 @@ def _split_host_port(host: str) -> tuple[str, str]:
         return host, ""  # no port, or an unbracketed IPv6 address
     name, _, port = host.partition(":")
     return name, port
+
+
+def display_key(raw: str) -> str:
+    """A registry key fit for messages: without userinfo (``https://user:password@host``), query and
+    fragment, none of which the kubelet uses. Normalises like `raw` wherever `raw` is valid."""
+    scheme, separator, rest = raw.partition("://")
+    if not separator:
+        scheme, rest = "", raw
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    rest = rest[:cut]
+    slash = rest.find("/")
+    authority, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
+    return f"{scheme}{separator}{authority.rpartition('@')[2]}{path}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -252,20 +264,23 @@ def explain_miss(raw_key: str, image: str) -> str | None:
     glob_host, glob_port = _split_host_port(glob_url.host)
     target_host, target_port = _split_host_port(target_url.host)
     glob_labels, target_labels = glob_host.split("."), target_host.split(".")
-    same_labels = len(glob_labels) == len(target_labels) and all(
-        _glob_match(g, t) for g, t in zip(glob_labels, target_labels, strict=True)
-    )
-    if not same_labels and glob_host.lower() == target_host.lower():
+    if len(glob_labels) != len(target_labels):
+        if any(c in glob_host for c in "*?[") and _suffix_related(glob_labels, target_labels):
+            return (
+                f"the key {raw_key!r} is a glob: each glob label stands for exactly one label, so it covers "
+                f"hosts of {len(glob_labels)} labels and not {target_host!r}"
+            )
+        return None
+    mismatched = [(g, t) for g, t in zip(glob_labels, target_labels, strict=True) if not _glob_match(g, t)]
+    if mismatched and all(g.lower() == t.lower() for g, t in mismatched):
         return (
             f"the key {raw_key!r} differs from {target_host!r} in letter case, and the kubelet compares "
             "exactly"
         )
-    if not same_labels:
-        if any(c in glob_host for c in "*?[") and _suffix_related(glob_labels, target_labels):
-            return (
-                f"the key {raw_key!r} is a glob: each '*' stands for exactly one label, so it covers hosts "
-                f"with {len(glob_labels)} labels and not {target_host!r}"
-            )
+    if len(mismatched) == 1 and any(c in mismatched[0][0] for c in "*?["):
+        glob, label = mismatched[0]
+        return f"the glob {glob!r} of the key {raw_key!r} does not match the label {label!r}"
+    if mismatched:
         return None
     if glob_port != target_port:
         key_port = f"port {glob_port}" if glob_port else "no port"

@@ -27,16 +27,14 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulllint.diagnostics import Position
 from pulllint.images import ImageRef, InvalidReference, parse_image
 from pulllint.model.credentials import RegistryCredential
-from pulllint.model.keyring import Keyring, normalize_key
+from pulllint.model.keyring import Keyring, display_key, normalize_key
 from pulllint.model.objects import (
     Container,
     Located,
@@ -74,8 +72,7 @@ _WHITESPACE = re.compile(r"\s+")
 # --- decoding ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SecretProblem:
+class SecretProblem(NamedTuple):
     """Why a Secret cannot serve as a pull secret (or serves less than it seems). Names no credential."""
 
     position: Position
@@ -85,14 +82,12 @@ class SecretProblem:
     fatal: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class AuthEntry:
+class AuthEntry(NamedTuple):
     key: str  # the registry key as written in the secret
     credential: RegistryCredential
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedSecret:
+class DecodedSecret(NamedTuple):
     """A Secret read as the kubelet would: its entries, or the problems that stop it."""
 
     secret: SecretObject
@@ -140,7 +135,11 @@ def wrong_type_problem(secret: SecretObject) -> SecretProblem:
     secret_type = secret.type.value if secret.type is not None else None
     shown = f"type {secret_type}" if secret_type else "no type (so Opaque)"
     payloads = sorted(_payloads(secret))
-    what = f"holds {', '.join(payloads)} but has {shown}" if payloads else f"is a pull secret with {shown}"
+    what = (
+        f"holds {', '.join(payloads)} but has {shown}"
+        if payloads
+        else f"is used as a pull secret but has {shown}"
+    )
     return SecretProblem(
         _secret_position(secret),
         f"Secret {_label(secret)} {what}: the kubelet only reads pull secrets of type "
@@ -268,9 +267,11 @@ def _parse_config(
     text: str, key: str, secret: SecretObject
 ) -> tuple[tuple[AuthEntry, ...], list[tuple[str, bool]]]:
     """Entries and problems (message, fatal) of a docker config payload."""
+    import json
+
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except json.JSONDecodeError as error:  # imported here: most runs have no pull secret to read
         return (), [
             (f"{key} is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})", True)
         ]
@@ -325,8 +326,8 @@ def _parse_config(
     uses_store = any(k in document for k in ("credsStore", "credHelpers"))
     origin = f"secret {_label(secret)}"
     entries: list[AuthEntry] = []
-    for registry, value in auths.items():
-        parsed = _parse_entry(registry, value, origin, uses_store)
+    for raw_key, value in auths.items():
+        parsed = _parse_entry(raw_key, value, origin, uses_store)
         if isinstance(parsed, AuthEntry):
             entries.append(parsed)
         else:
@@ -334,7 +335,8 @@ def _parse_config(
     return tuple(entries), problems
 
 
-def _parse_entry(registry: str, value: Any, origin: str, uses_store: bool) -> AuthEntry | tuple[str, bool]:
+def _parse_entry(raw_key: str, value: Any, origin: str, uses_store: bool) -> AuthEntry | tuple[str, bool]:
+    registry = display_key(raw_key)  # a key may carry user:password@: never shown, never kept
     if value is None:
         value = {}
     if not isinstance(value, dict):
@@ -345,7 +347,11 @@ def _parse_entry(registry: str, value: Any, origin: str, uses_store: bool) -> Au
             if item is None:
                 continue
             if not isinstance(item, str):
-                return f"{name} of the entry for {registry!r} must be a string, not {_json_kind(item)}", True
+                return (
+                    f"{name} of the entry for {registry!r} must be a string, not {_json_kind(item)}: the "
+                    "kubelet fails the pod's pulls",
+                    True,
+                )
             strings[name] = item
     username, password = strings.get("username", ""), strings.get("password", "")
     auth = strings.get("auth", "")
@@ -364,7 +370,7 @@ def _parse_entry(registry: str, value: Any, origin: str, uses_store: bool) -> Au
                 True,
             )
         username, password = user, secret_part
-    if normalize_key(registry) is None:
+    if normalize_key(raw_key) is None:
         return f"the key {registry!r} is not a valid registry URL, so the kubelet ignores that entry", False
     if not username and not password:
         tokens = [k for k in ("identitytoken", "registrytoken") if any(True for _ in _fields(value, k))]
@@ -407,8 +413,7 @@ class CredentialVerdict(enum.Enum):
     UNKNOWN = "unknown"  # a referenced secret is missing from the input or unreadable: cannot tell
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRef:
+class SecretRef(NamedTuple):
     """One `imagePullSecrets` entry, where it is written, and the Secret it names (None: not in the input)."""
 
     name: str
@@ -417,16 +422,25 @@ class SecretRef:
     secret: DecodedSecret | None
 
 
-@dataclass(slots=True)
 class PodPullSecrets:
     """A pod's effective pull secrets, resolved once."""
 
-    refs: tuple[SecretRef, ...]
-    service_account: str  # the ServiceAccount name the pod runs as
-    inherited: bool  # the refs come from the ServiceAccount (the pod lists none)
-    service_account_found: bool
-    keyring: Keyring[RegistryCredential]
-    _verdicts: dict[str, CredentialVerdict] = field(default_factory=dict)
+    __slots__ = ("_verdicts", "inherited", "keyring", "refs", "service_account", "service_account_found")
+
+    def __init__(
+        self,
+        refs: tuple[SecretRef, ...],
+        service_account: str,
+        inherited: bool,
+        service_account_found: bool,
+        keyring: Keyring[RegistryCredential],
+    ) -> None:
+        self.refs = refs
+        self.service_account = service_account  # the ServiceAccount name the pod runs as
+        self.inherited = inherited  # the refs come from the ServiceAccount (the pod lists none)
+        self.service_account_found = service_account_found
+        self.keyring = keyring
+        self._verdicts: dict[str, CredentialVerdict] = {}
 
     @property
     def unknown(self) -> bool:

@@ -14,15 +14,12 @@ path. `PackRule.check` only matches the loaded entries against the model: no I/O
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
-import string
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -62,8 +59,7 @@ class PackError(ConfigError):
     """A rule pack that cannot be read or breaks the pack schema: exit code 2."""
 
 
-@dataclass(frozen=True)
-class PackEntry:
+class PackEntry(NamedTuple):
     """One entry of a pack: which images it covers and what to tell about them."""
 
     pack: str
@@ -131,8 +127,7 @@ class PackEntry:
         return text, fix
 
 
-@dataclass(frozen=True)
-class Pack:
+class Pack(NamedTuple):
     id: str
     origin: str
     description: str
@@ -146,6 +141,8 @@ class Pack:
 
 @functools.cache
 def _schema() -> dict[str, Any]:
+    import json
+
     text = resources.files("pulllint.schemas").joinpath("rulepack.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
@@ -221,7 +218,8 @@ def load_pack_text(text: str, origin: str, *, builtin: bool = False) -> Pack:
                 pack=pack_id,
                 id=raw["id"],
                 code=code,
-                rule_name=raw.get("name") or pack_name or pack_id,
+                rule_name=raw.get("name")
+                or (pack_name or pack_id if code == pack_code else f"{pack_id}-{raw['id']}"),
                 images=tuple(RepoPattern.parse(p) for p in raw["images"]),
                 exclude=tuple(RepoPattern.parse(p) for p in raw.get("exclude", ())),
                 tags=tuple(raw.get("tags", ())),
@@ -253,6 +251,8 @@ def validate_pack(document: Any, origin: str) -> None:
 
 
 def _check_placeholders(template: str, where: str) -> None:
+    import string
+
     try:
         fields = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as error:

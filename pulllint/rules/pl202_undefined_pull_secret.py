@@ -48,7 +48,7 @@ class UndefinedPullSecret(Rule):
 
 def _finding(ref: SecretRef) -> Finding:
     owner = ref.owner
-    where = f" in namespace {owner.namespace}" if owner.namespace else ""
+    where = f" (namespace {owner.namespace})" if owner.namespace else ""
     return object_finding(
         owner,
         ref.position,

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind, RegistryPolicy
+from pulllint.model.keyring import normalize_key
 from pulllint.model.objects import Workload
-from pulllint.model.pullsecrets import CredentialVerdict, pull_secret_index
+from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._images import valid_reference
 
@@ -66,7 +67,8 @@ class DockerHubAnonymous(Rule):
             ref = valid_reference(container.image)
             if ref is None or policy.classify(ref).kind is not HostKind.DOCKER_HUB:
                 continue
-            if index.pod(container.pod).verdict(ref.name) not in _ANONYMOUS:
+            secrets = index.pod(container.pod)
+            if secrets.verdict(ref.name) not in _ANONYMOUS:
                 continue
             mirrored = f"{mirror.rstrip('/')}/{ref.path}{_suffix(container.image or '')}" if mirror else None
             fix = (
@@ -83,9 +85,22 @@ class DockerHubAnonymous(Rule):
                 container,
                 f"image {container.image!r} is pulled from Docker Hub anonymously: the limit is "
                 f"{ANONYMOUS_LIMIT} ({PERSONAL_LIMIT}; HEAD requests do not count), shared by the nodes "
-                f"behind one address; {_cost(container.workload)}; {instead}",
+                f"behind one address; {_cost(container.workload)}; {instead}{_near_miss(secrets)}",
                 fix=fix,
             )
+
+
+def _near_miss(secrets: PodPullSecrets) -> str:
+    """A key meant for Docker Hub that the kubelet does not match to it (registry-1.docker.io ...)."""
+    for ref in secrets.refs:
+        for key in ref.secret.registry_keys if ref.secret is not None else ():
+            host = (normalize_key(key) or "").split("/", 1)[0].lower()
+            if host.endswith(("docker.io", "docker.com")):
+                return (
+                    f" (secret {ref.name!r} has the key {key!r}, which the kubelet does not match to Docker "
+                    "Hub images: use https://index.docker.io/v1/)"
+                )
+    return ""
 
 
 def _suffix(image: str) -> str:

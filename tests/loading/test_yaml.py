@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from pulllint.loading.inputs import discover
 from pulllint.loading.yaml import MAX_DEPTH, read_documents, split_pieces
 
 
@@ -61,3 +63,15 @@ def test_alias_bomb_is_not_expanded() -> None:
     documents = list(read_documents("\n".join(lines) + "\n"))
     assert documents[0].root is not None
     assert time.perf_counter() - started < 2
+
+
+def test_directory_walk_skips_chart_templates(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("name: chart\n")
+    (chart / "templates" / "deployment.yaml").write_text("{{ .Values }}\n")
+    (chart / "values.yaml").write_text("image: {}\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "plain.yaml").write_text("kind: Pod\n")
+    found = sorted(Path(p).relative_to(tmp_path).as_posix() for p in discover([str(tmp_path)]))
+    assert found == ["chart/Chart.yaml", "chart/values.yaml", "templates/plain.yaml"]

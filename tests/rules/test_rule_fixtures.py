@@ -3,21 +3,24 @@
 A fixture names the code prefixes it is about in a `# codes: PL0,PL1` header (default: every code);
 the rules on by default under those prefixes run, plus any rule named there by its full code (so an
 off-by-default rule is tested by naming it). Findings of those codes must be exactly the expected ones.
+A `# config: FILE` header reads that configuration file (relative to the fixture) for the run.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from pulllint.config import Config
+from pulllint.config import Config, load_config
 from pulllint.engine import run
 from pulllint.rules import all_rules
 from tests.conftest import FIXTURES, expected_codes
 
 _CODES_HEADER = re.compile(r"^#\s*codes:\s*([A-Z0-9, ]+)$", re.MULTILINE)
+_CONFIG_HEADER = re.compile(r"^#\s*config:\s*(\S+)\s*$", re.MULTILINE)
 FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
 
 
@@ -26,10 +29,15 @@ def _prefixes(path: Path) -> tuple[str, ...]:
     return tuple(c.strip() for c in match.group(1).split(",") if c.strip()) if match else ("PL",)
 
 
-def _select(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+def _config(path: Path) -> Config:
+    match = _CONFIG_HEADER.search(path.read_text(encoding="utf-8"))
+    return load_config(str(path.parent / match.group(1))) if match else Config()
+
+
+def _select(prefixes: tuple[str, ...], config: Config | None = None) -> tuple[str, ...]:
     return tuple(
         code
-        for code, rule in all_rules().items()
+        for code, rule in all_rules(config).items()
         if any(code.startswith(p) for p in prefixes) and (rule.enabled_by_default or code in prefixes)
     )
 
@@ -37,7 +45,8 @@ def _select(prefixes: tuple[str, ...]) -> tuple[str, ...]:
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_fixture(path: Path) -> None:
     prefixes = _prefixes(path)
-    result = run([str(path)], Config(select=_select(prefixes)), offline=True)
+    config = _config(path)
+    result = run([str(path)], replace(config, select=_select(prefixes, config)), offline=True)
     actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
     expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
     assert sorted(actual) == sorted(expected), "\n".join(

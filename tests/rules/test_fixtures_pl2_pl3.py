@@ -1,0 +1,254 @@
+"""PL2xx and PL3xx: the fixtures under tests/fixtures/pl2 and pl3, and what fixtures cannot show.
+
+Fixture convention (shared with tests/rules/test_rule_fixtures.py): `# codes: PL2` names the code
+prefixes under test (an off-by-default rule is enabled by naming its full code), `# config: FILE` reads
+a configuration file next to the fixture, and `# expect: PL201` on a line says a finding of that code is
+reported exactly there. Findings of the codes under test must be exactly the expected ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pulllint.cli import main
+from pulllint.config import Config, load_config
+from pulllint.diagnostics import Severity
+from pulllint.engine import run
+from pulllint.rules import all_rules
+from tests.conftest import FIXTURES, expected_codes
+
+_CODES = re.compile(r"^#\s*codes:\s*([A-Z0-9, ]+)$", re.MULTILINE)
+_CONFIG = re.compile(r"^#\s*config:\s*(\S+)\s*$", re.MULTILINE)
+FAMILY_FIXTURES = sorted(p for d in ("pl2", "pl3") for p in (FIXTURES / d).glob("*.yaml"))
+
+
+def fixture_run(path: Path) -> tuple[set[tuple[int, str]], set[tuple[int, str]], str]:
+    """(actual, expected, listing) for one fixture, restricted to the codes it is about."""
+    text = path.read_text(encoding="utf-8")
+    codes = _CODES.search(text)
+    prefixes = tuple(c.strip() for c in codes.group(1).split(",")) if codes else ("PL2", "PL3")
+    config_header = _CONFIG.search(text)
+    config = load_config(str(path.parent / config_header.group(1))) if config_header else Config()
+    select = tuple(
+        code
+        for code, rule in all_rules(config).items()
+        if code.startswith(prefixes) and (rule.enabled_by_default or code in prefixes)
+    )
+    result = run([str(path)], replace(config, select=select), offline=True)
+    actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
+    expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
+    listing = "\n".join(f"{path.name}:{d.line}:{d.column}: {d.code} {d.message}" for d in result.diagnostics)
+    return actual, expected, listing
+
+
+@pytest.mark.parametrize("path", FAMILY_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture(path: Path) -> None:
+    actual, expected, listing = fixture_run(path)
+    assert sorted(actual) == sorted(expected), listing
+
+
+def test_every_pl2_pl3_rule_has_a_fixture() -> None:
+    covered = {code for path in FAMILY_FIXTURES for _, code in expected_codes(path)}
+    family = {code for code in all_rules() if code.startswith(("PL2", "PL3"))}
+    assert family - covered == set()
+
+
+# --- credentials never leave -----------------------------------------------------------------------------
+
+MARKER = "Zq9-unique-marker-7Hk"
+
+
+def _leaky_stream() -> str:
+    auth = base64.b64encode(f"robot:{MARKER}".encode()).decode()
+    config = {
+        "auths": {
+            "registry.example.com:5000": {"auth": auth, "username": "robot", "password": MARKER},
+            "https://index.docker.io/v1/": {},
+            f"https://robot:{MARKER}@userinfo.example.com/?token={MARKER}": {
+                "username": "u",
+                "password": "p",
+            },
+        }
+    }
+    blob = base64.b64encode(json.dumps(config).encode()).decode()
+    broken = json.dumps({"auths": {"broken.example.com": {"auth": f"{MARKER}!"}}})
+    return f"""apiVersion: v1
+kind: Secret
+metadata:
+  name: regcred
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: {blob}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: broken
+type: kubernetes.io/dockerconfigjson
+stringData:
+  .dockerconfigjson: '{broken}'
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: opaque
+type: Opaque
+stringData:
+  .dockerconfigjson: '{json.dumps(config)}'
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  imagePullSecrets: [{{name: regcred}}, {{name: broken}}, {{name: opaque}}]
+  containers:
+    - name: a
+      image: registry.example.com/app:1.0
+    - name: b
+      image: nginx:1.27
+    - name: c
+      image: userinfo.example.com:5000/app:1.0
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: other
+spec:
+  imagePullSecrets: [{{name: regcred}}]
+  containers:
+    - name: a
+      image: registry.example.com/app:1.0
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab", "junit"])
+def test_no_credential_in_any_output(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    path = tmp_path / "secrets.yaml"
+    path.write_text(_leaky_stream(), encoding="utf-8")
+    report = tmp_path / "report.out"
+    code = main(["check", "--offline", "--select", "PL", "--format", fmt, "--output", str(report), str(path)])
+    out, err = capsys.readouterr()
+    written = report.read_text(encoding="utf-8")
+    assert code == 1
+    assert "PL203" in written and "PL204" in written, written  # the secrets were read and judged
+    auth = base64.b64encode(f"robot:{MARKER}".encode()).decode()
+    for text in (out, err, written):
+        assert MARKER not in text
+        assert auth not in text and auth.rstrip("=") not in text
+        assert base64.b64encode(MARKER.encode()).decode().rstrip("=") not in text
+
+
+def test_secret_findings_are_reported_once_across_batches(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.yaml"
+    path.write_text(_leaky_stream(), encoding="utf-8")
+    config = Config(select=("PL2",))
+    one = run([str(path)], config, offline=True, batch_documents=1)
+    many = run([str(path)], config, offline=True, batch_documents=1000)
+    assert one.diagnostics == many.diagnostics
+    at_secret = [d for d in one.diagnostics if d.code == "PL203" and d.object_id == "Secret/broken"]
+    assert len(at_secret) == 1
+
+
+# --- messages that fixtures cannot check ---------------------------------------------------------------
+
+
+def _messages(tmp_path: Path, text: str, config: Config, code: str) -> list[str]:
+    path = tmp_path / "input.yaml"
+    path.write_text(text, encoding="utf-8")
+    return [d.message for d in run([str(path)], replace(config, select=(code,)), offline=True).diagnostics]
+
+
+WORKLOADS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4
+  template:
+    spec:
+      containers: [{name: a, image: "nginx:1.27"}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  template:
+    spec:
+      containers:
+        - name: a
+          image: "fluent/fluent-bit:3.2@sha256:DIGEST"
+""".replace("DIGEST", "0" * 64)
+
+
+def test_dockerhub_message_gives_limits_and_rollout_cost(tmp_path: Path) -> None:
+    deployment, daemonset = _messages(tmp_path, WORKLOADS, Config(), "PL301")
+    for message in (deployment, daemonset):
+        assert "100 pulls per 6 hours per IPv4 address or IPv6 /64" in message
+        assert "200 per 6 hours for an authenticated Personal account" in message
+        assert "HEAD requests do not count" in message
+    assert "up to 4 pulls (replicas: 4" in deployment
+    assert "once per node" in daemonset
+    assert "pull secret" in deployment
+
+
+def test_dockerhub_mirror_is_named(tmp_path: Path) -> None:
+    config = Config(raw={"dockerhub-mirror": "mirror.gcr.io"})
+    path = tmp_path / "input.yaml"
+    path.write_text(WORKLOADS, encoding="utf-8")
+    result = run([str(path)], replace(config, select=("PL301",)), offline=True)
+    fixes = [d.fix for d in result.diagnostics]
+    assert fixes == [
+        "pull through the mirror: image: mirror.gcr.io/library/nginx:1.27",
+        "pull through the mirror: image: mirror.gcr.io/fluent/fluent-bit:3.2@sha256:" + "0" * 64,
+    ]
+
+
+def test_pl303_severity_per_entry_and_configured_override(tmp_path: Path) -> None:
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - {name: frozen, image: "k8s.gcr.io/pause:3.9"}
+    - {name: gone, image: "gcr.io/kubernetes-helm/tiller:v2.16.1"}
+"""
+    path = tmp_path / "input.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run([str(path)], Config(select=("PL303",)), offline=True)
+    assert [(d.line, d.severity) for d in result.diagnostics] == [(6, Severity.WARNING), (7, Severity.ERROR)]
+    assert result.diagnostics[0].fix == "image: registry.k8s.io/pause:3.9"
+    assert result.diagnostics[1].fix == "image: ghcr.io/helm/tiller:v2.16.1"
+    overridden = run([str(path)], Config(select=("PL303",), severity={"PL3": Severity.INFO}), offline=True)
+    assert {d.severity for d in overridden.diagnostics} == {Severity.INFO}
+
+
+def test_cross_account_needs_configuration(tmp_path: Path) -> None:
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: a, image: "222222222222.dkr.ecr.us-east-1.amazonaws.com/app:1"}]
+"""
+    assert _messages(tmp_path, text, Config(), "PL206") == []
+    (message,) = _messages(
+        tmp_path, text, Config(raw={"cloud": {"aws-account-ids": ["111111111111"]}}), "PL206"
+    )
+    assert "account 222222222222" in message and "111111111111" in message
+    assert "ecr:BatchGetImage" in message
+
+
+def test_registry_not_allowed_needs_configuration(tmp_path: Path) -> None:
+    assert _messages(tmp_path, WORKLOADS, Config(), "PL302") == []
+    messages = _messages(
+        tmp_path, WORKLOADS, Config(raw={"allowed-registries": ["docker.io/library"]}), "PL302"
+    )
+    assert len(messages) == 1 and "docker.io/fluent/fluent-bit" in messages[0]
