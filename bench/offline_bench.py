@@ -135,5 +135,6 @@ def main() -> None:
             )
         del baseline_rss, checked_rss
 
+
 if __name__ == "__main__":
     main()

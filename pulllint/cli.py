@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from pulllint import __version__
 
 if TYPE_CHECKING:
+    from pulllint.config import Config
     from pulllint.engine import FactsProvider, Result
     from pulllint.reporters import Report
+    from pulllint.rules import Rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -143,7 +145,7 @@ def _check(args: argparse.Namespace) -> int:
     original_stdin = sys.stdin
     stdin_copy = _keep_stdin() if fmt == "github" and "-" in args.paths else None
 
-    provider = None if args.offline else _registry_provider(args)
+    provider = None if args.offline else _registry_provider(args, config)
     result = engine.run(args.paths, config, offline=args.offline, facts_provider=provider)
 
     sys.stdin = original_stdin
@@ -220,8 +222,27 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _registry_provider(args: argparse.Namespace) -> FactsProvider | None:
-    return None  # wired by the registry wing
+def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvider:
+    """Registry settings from the configuration and the flags (the registry package stays unimported)."""
+    from pulllint.engine import registry_provider
+    from pulllint.registry import RegistrySettings
+
+    raw = config.raw
+    ca_file = raw.get("ca-file")
+    if ca_file is not None and not os.path.isabs(ca_file):
+        ca_file = os.path.join(config.root, ca_file)
+    settings = RegistrySettings(
+        insecure_registries=tuple(raw.get("insecure-registries", ())),
+        ca_file=ca_file,
+        cache_dir=args.cache_dir,
+        use_cache=not args.no_cache,
+        tag_ttl_seconds=float(raw.get("cache-ttl", 3600.0)),
+        negative_ttl_seconds=float(raw.get("negative-cache-ttl", 300.0)),
+        use_docker_config=not args.no_docker_config,
+        timeout_seconds=float(raw.get("registry-timeout", 10.0)),
+        progress=sys.stderr.isatty(),
+    )
+    return registry_provider(settings)
 
 
 def _report(result: Result) -> Report:
@@ -234,10 +255,16 @@ def _report(result: Result) -> Report:
     return Report(result.diagnostics, infos, result.files, result.images, __version__)
 
 
-def _list_rules(*, markdown: bool) -> int:
+def _configured_rules() -> dict[str, type[Rule]]:
+    """Built-in and plugin rules, plus those of the rule packs the nearest configuration names."""
+    from pulllint.config import find_config, load_config
     from pulllint.rules import all_rules
 
-    rules = all_rules()
+    return all_rules(load_config(find_config(os.getcwd())))
+
+
+def _list_rules(*, markdown: bool) -> int:
+    rules = _configured_rules()
     if markdown:
         print("| code | name | default | summary |")
         print("|---|---|---|---|")
@@ -254,9 +281,7 @@ def _list_rules(*, markdown: bool) -> int:
 
 
 def _show_rule(code: str) -> int:
-    from pulllint.rules import all_rules
-
-    rules = all_rules()
+    rules = _configured_rules()
     rule = rules.get(code.upper())
     if rule is None:
         print(f"pulllint: error: unknown rule {code!r} (see `pulllint rules`)", file=sys.stderr)

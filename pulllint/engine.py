@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from pulllint.config import Config, ConfigError
 from pulllint.diagnostics import Diagnostic, Finding, Severity
@@ -20,6 +21,9 @@ from pulllint.rules import Rule, RuleContext, all_rules
 from pulllint.suppression import Suppressor
 
 _INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
+
+if TYPE_CHECKING:
+    from pulllint.registry import RegistrySettings
 
 # The resolver seam: containers in, facts out. The CLI passes the registry's; tests pass their own.
 FactsProvider = Callable[[Manifests, Config], Mapping[Container, ImageFacts]]
@@ -233,6 +237,7 @@ def registry_provider(settings: RegistrySettings) -> FactsProvider:
     batches is asked about once (the resolver also deduplicates within a batch and caches on disk).
     """
     from pulllint.model.facts import ImageQuery, Platform, Status
+    from pulllint.model.hosts import cloud_registry
     from pulllint.model.pullsecrets import effective_credentials
     from pulllint.registry import resolve
     from pulllint.rules._images import valid_reference
@@ -240,8 +245,13 @@ def registry_provider(settings: RegistrySettings) -> FactsProvider:
     answered: dict[ImageQuery, ImageFacts] = {}
 
     def provide(batch: Manifests, config: Config) -> dict[Container, ImageFacts]:
-        checks_platform = "PL404" in select_rules(all_rules(), config)
-        default_platform = Platform.parse(str(rule_options(all_rules()["PL404"], config)["default-platform"]))
+        available = all_rules(config)
+        checks_platform = "PL404" in select_rules(available, config)
+        default = rule_options(available["PL404"], config)["default-platform"]
+        try:
+            default_platform = Platform.parse(str(default))
+        except ValueError as error:
+            raise ConfigError(f"rules.PL404.default-platform: {error}") from None
         wanted: dict[Container, ImageQuery] = {}
         for container in batch.containers():
             ref = valid_reference(container.image)
@@ -251,15 +261,17 @@ def registry_provider(settings: RegistrySettings) -> FactsProvider:
             wanted[container] = ImageQuery(ref, effective_credentials(container, batch), platform)
         missing = [query for query in set(wanted.values()) if query not in answered]
         if missing:
-            answered.update(resolve(missing, settings))
+            try:
+                answered.update(resolve(missing, settings))
+            except ValueError as error:  # unusable settings, such as an unreadable ca-file
+                raise ConfigError(f"registry settings: {error}") from None
         facts: dict[Container, ImageFacts] = {}
         for container, query in wanted.items():
             answer = answered[query]
-            if not query.credentials and answer.status in (Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED):
-                host = query.image.host
-                if _node_identity_registry(host):
-                    # The node's cloud identity pulls it (PL205 says which permission); we cannot.
-                    answer = replace(answer, status=Status.UNVERIFIED, detail="pulled with the node's identity")
+            refused = answer.status in (Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED)
+            if refused and not query.credentials and cloud_registry(query.image.domain, query.image.path):
+                # The node's cloud identity pulls it (PL205 names the permission); we cannot check that.
+                answer = replace(answer, status=Status.UNVERIFIED, detail="pulled with the node's identity")
             facts[container] = answer
         return facts
 

@@ -11,8 +11,11 @@ import pytest
 
 from pulllint.cli import main
 
-LATEST = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n"
-INVALID = LATEST.replace("nginx:latest", "Nginx:1.0")
+LATEST = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n"
+    "      image: quay.io/org/app:latest\n"
+)
+INVALID = LATEST.replace("quay.io/org/app:latest", "Nginx:1.0")
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -37,7 +40,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     [diagnostic] = document["diagnostics"]
     assert document["version"] == 1
     assert (diagnostic["line"], diagnostic["column"], diagnostic["code"]) == (7, 14, "PL103")
-    assert diagnostic["image"] == "nginx:latest" and diagnostic["object"] == "Pod/p"
+    assert diagnostic["image"] == "quay.io/org/app:latest" and diagnostic["object"] == "Pod/p"
 
 
 def test_github_format_chosen_in_actions(

@@ -13,8 +13,10 @@ import pytest
 
 from tests.conftest import ROOT
 
-GOOD = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  containers: [{name: c, image: 'nginx:1.27.2'}]\n"
-BAD = "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers:\n    - name: c\n      image: Nginx:1.0\n"
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n"
+POD += "  containers:\n    - {{name: c, image: '{image}'}}\n"
+GOOD = POD.format(name="ok", image="nginx:1.27.2")
+BAD = POD.format(name="bad", image="Nginx:1.0")
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -59,7 +61,7 @@ def test_offline_hook_passes_good_and_fails_bad_manifests(pre_commit: str, tmp_p
     _git(repo, "add", ".")
     failed = _try_repo(pre_commit, repo, "pulllint", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "deploy/bad.yaml:7:14: PL101 error" in failed.stdout
+    assert "deploy/bad.yaml:6:24: PL101 error" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr
 
 
@@ -91,6 +93,6 @@ def test_registry_hook_passes_good_and_fails_bad_manifests(
     failed = _try_repo(pre_commit, repo, "pulllint-registry", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert re.search(r"pulllint \(registry\)\.+Failed", failed.stdout), failed.stdout
-    assert "bad.yaml:7:14: PL101 error" in failed.stdout
+    assert "bad.yaml:6:24: PL101 error" in failed.stdout
     assert all("PL405 info" in line for line in failed.stdout.splitlines() if "local.yaml:" in line)
     assert "Traceback" not in failed.stdout + failed.stderr

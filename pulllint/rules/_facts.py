@@ -20,3 +20,12 @@ def containers_with(ctx: RuleContext, *statuses: Status) -> Iterator[tuple[Conta
 
 def cached_note(facts: ImageFacts) -> str:
     return " (cached answer)" if facts.from_cache else ""
+
+
+def pulls_anonymously(ctx: RuleContext, container: Container) -> bool:
+    """Whether the registry, when asked (online), served this image with no credentials at all.
+
+    Online, this replaces the offline presumption that an unknown host is private.
+    """
+    facts = ctx.facts.get(container)
+    return facts is not None and facts.status is Status.FOUND and facts.credential_label is None

@@ -8,6 +8,7 @@ from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind, RegistryPolicy
 from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
 from pulllint.rules import Rule, RuleContext, container_finding
+from pulllint.rules._facts import pulls_anonymously
 from pulllint.rules._images import valid_reference
 
 
@@ -60,6 +61,8 @@ class MissingPullSecret(Rule):
             host = policy.classify(ref)
             if host.kind is not HostKind.PRIVATE:
                 continue
+            if pulls_anonymously(ctx, container):
+                continue  # online, the registry showed the image is public after all
             secrets = index.pod(container.pod)
             if secrets.verdict(ref.name) is not CredentialVerdict.NO_SECRETS:
                 continue

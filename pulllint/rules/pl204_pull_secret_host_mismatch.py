@@ -10,6 +10,7 @@ from pulllint.model.hosts import HostKind, RegistryPolicy
 from pulllint.model.keyring import explain_miss
 from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
 from pulllint.rules import Rule, RuleContext, container_finding
+from pulllint.rules._facts import pulls_anonymously
 from pulllint.rules._images import valid_reference
 
 
@@ -59,6 +60,8 @@ class PullSecretHostMismatch(Rule):
             ref = valid_reference(container.image)
             if ref is None or policy.classify(ref).kind is not HostKind.PRIVATE:
                 continue
+            if pulls_anonymously(ctx, container):
+                continue  # online, the registry showed the image is public after all
             secrets = index.pod(container.pod)
             if secrets.verdict(ref.name) is not CredentialVerdict.MISMATCH:
                 continue
