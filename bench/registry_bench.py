@@ -27,6 +27,7 @@ import dataclasses
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -291,6 +292,48 @@ def run_variant(
     return cold
 
 
+def _cli_seconds(arguments: list[str], runs: int) -> float:
+    """Median wall time of `python -m pulllint check ...`, each run in a fresh process."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "pulllint", "check", *arguments],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def run_cli_warm(registry: RegistryProcess, proxy_host: str, refs: list[str], workdir: Path) -> None:
+    """The whole CLI: a warm run (every answer cached) against `--offline` on the same manifests."""
+    manifest = workdir / "cli-manifests.yaml"
+    manifest.write_text(
+        "".join(
+            f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n"
+            f"  containers:\n    - name: c\n      image: {proxy_host}/{ref}\n"
+            for i, ref in enumerate(refs)
+        ),
+        encoding="utf-8",
+    )
+    cache = ["--cache-dir", str(workdir / "cli-cache"), "--no-docker-config", str(manifest)]
+    _cli_seconds(cache, 1)  # cold: fills the cache
+    _, seen = requests_since(registry, 0)
+    warm = _cli_seconds(cache, 5)
+    kinds, _ = requests_since(registry, seen)
+    offline = _cli_seconds(["--offline", str(manifest)], 5)
+    ratio = warm / offline
+    verdict = "ok" if ratio <= 1.10 and not kinds else "MISSED"
+    print(
+        f"[cli] {len(refs)} pods: pulllint check warm {warm * 1000:.0f} ms, --offline {offline * 1000:.0f} ms"
+    )
+    print(
+        f"  warm/offline: {ratio:.2f}x, requests during warm runs: {sum(kinds.values())}"
+        f" (target <= 1.10x and 0: {verdict})"
+    )
+
+
 def run_skopeo(proxy_host: str, refs: list[str]) -> float | None:
     skopeo = shutil.which("skopeo")
     if skopeo is None:
@@ -396,6 +439,7 @@ def main() -> int:
                 workdir / "with-platform",
                 platform=Platform("linux", "amd64"),
             )
+            run_cli_warm(open_registry, f"127.0.0.1:{open_proxy_port}", refs, workdir)
             print()
             subset = refs[: args.skopeo_images] if args.skopeo_images else refs
             skopeo = run_skopeo(f"127.0.0.1:{open_proxy_port}", subset)

@@ -59,11 +59,25 @@ def resolve(
     ``transport`` replaces the network (tests: ``httpx.MockTransport``); TLS settings then do not apply.
     Raises ValueError only for unusable settings (an unreadable ``ca_file``).
     """
+    settings = settings if settings is not None else RegistrySettings()
+    if settings.use_cache:
+        # A warm run answers from the disk cache without importing httpx or starting an event loop.
+        from pulllint.registry._cache import DiskCache
+
+        cache = DiskCache(settings)
+        hits: dict[ImageQuery, ImageFacts] = {}
+        for query in dict.fromkeys(queries):
+            hit = cache.get(query)
+            if hit is None:
+                break
+            hits[query] = hit
+        else:
+            return {query: hits[query] for query in queries}
+
     import asyncio
 
     from pulllint.registry._resolver import run
 
-    settings = settings if settings is not None else RegistrySettings()
     try:
         asyncio.get_running_loop()
     except RuntimeError:
