@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind, RegistryPolicy
-from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
+from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import Rule, RuleContext, container_finding
+from pulllint.rules._credentials import images_on
 from pulllint.rules._facts import pulls_anonymously
-from pulllint.rules._images import valid_reference
 
 
 class MissingPullSecret(Rule):
@@ -52,20 +52,10 @@ class MissingPullSecret(Rule):
     summary = "A private registry's image, and the pod has no pull secret (own or its ServiceAccount's)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
-        index = pull_secret_index(ctx.manifests)
-        for container in ctx.manifests.containers():
-            ref = valid_reference(container.image)
-            if ref is None:
-                continue
-            host = policy.classify(ref)
-            if host.kind is not HostKind.PRIVATE:
-                continue
-            if pulls_anonymously(ctx, container):
-                continue  # online, the registry showed the image is public after all
-            secrets = index.pod(container.pod)
-            if secrets.verdict(ref.name) is not CredentialVerdict.NO_SECRETS:
-                continue
+        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.PRIVATE):
+            container, ref, host, secrets = image.container, image.ref, image.host, image.secrets
+            if image.verdict is not CredentialVerdict.NO_SECRETS or pulls_anonymously(ctx, container):
+                continue  # online, an anonymous answer shows the image is public after all
             yield container_finding(
                 container,
                 f"image {container.image!r} is on {ref.domain} ({host.reason}) and the pod has no pull "

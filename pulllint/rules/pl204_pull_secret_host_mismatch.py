@@ -8,10 +8,10 @@ from pulllint.diagnostics import Finding, Severity
 from pulllint.images import ImageRef
 from pulllint.model.hosts import HostKind, RegistryPolicy
 from pulllint.model.keyring import explain_miss
-from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
+from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import Rule, RuleContext, container_finding
+from pulllint.rules._credentials import images_on
 from pulllint.rules._facts import pulls_anonymously
-from pulllint.rules._images import valid_reference
 
 
 class PullSecretHostMismatch(Rule):
@@ -54,17 +54,10 @@ class PullSecretHostMismatch(Rule):
     summary = "The pod has pull secrets, but none covers the image's registry (kubelet matching rules)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
-        index = pull_secret_index(ctx.manifests)
-        for container in ctx.manifests.containers():
-            ref = valid_reference(container.image)
-            if ref is None or policy.classify(ref).kind is not HostKind.PRIVATE:
-                continue
-            if pulls_anonymously(ctx, container):
-                continue  # online, the registry showed the image is public after all
-            secrets = index.pod(container.pod)
-            if secrets.verdict(ref.name) is not CredentialVerdict.MISMATCH:
-                continue
+        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.PRIVATE):
+            container, ref, secrets = image.container, image.ref, image.secrets
+            if image.verdict is not CredentialVerdict.MISMATCH or pulls_anonymously(ctx, container):
+                continue  # online, an anonymous answer shows the image is public after all
             yield container_finding(
                 container,
                 f"no pull secret of the pod covers {ref.domain} for image {container.image!r}: "

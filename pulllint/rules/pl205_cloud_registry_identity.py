@@ -6,11 +6,8 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind, RegistryPolicy
-from pulllint.model.pullsecrets import CredentialVerdict, pull_secret_index
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
-
-_NODE_IDENTITY = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
+from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
 
 class CloudRegistryIdentity(Rule):
@@ -53,18 +50,10 @@ class CloudRegistryIdentity(Rule):
     summary = "A cloud registry's image pulled with the node's identity: which permission that needs."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
-        index = pull_secret_index(ctx.manifests)
-        for container in ctx.manifests.containers():
-            ref = valid_reference(container.image)
-            if ref is None:
+        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.CLOUD):
+            container, ref, cloud = image.container, image.ref, image.host.cloud
+            if cloud is None or image.verdict not in NO_MATCHING_SECRET:
                 continue
-            host = policy.classify(ref)
-            if host.kind is not HostKind.CLOUD or host.cloud is None:
-                continue
-            if index.pod(container.pod).verdict(ref.name) not in _NODE_IDENTITY:
-                continue
-            cloud = host.cloud
             yield container_finding(
                 container,
                 f"image {container.image!r} is on {cloud.describe()} and no pull secret of the pod covers "

@@ -6,11 +6,9 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import CloudRegistry, HostKind, RegistryPolicy
-from pulllint.model.pullsecrets import CredentialVerdict, pull_secret_index
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
+from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
-_NODE_IDENTITY = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
 _CONFIG_KEY = {"aws": "cloud.aws-account-ids", "azure": "cloud.azure-registries", "gcp": "cloud.gcp-projects"}
 
 
@@ -55,17 +53,12 @@ class CrossAccountRegistry(Rule):
         policy = RegistryPolicy.from_config(ctx.config)
         if policy.aws_account_ids is None and policy.azure_registries is None and policy.gcp_projects is None:
             return
-        index = pull_secret_index(ctx.manifests)
-        for container in ctx.manifests.containers():
-            ref = valid_reference(container.image)
-            if ref is None:
-                continue
-            host = policy.classify(ref)
-            cloud = host.cloud
-            if host.kind is not HostKind.CLOUD or cloud is None:
+        for image in images_on(ctx, policy, HostKind.CLOUD):
+            container, cloud = image.container, image.host.cloud
+            if cloud is None or image.verdict not in NO_MATCHING_SECRET:
                 continue
             own = policy.foreign_account(cloud)
-            if own is None or index.pod(container.pod).verdict(ref.name) not in _NODE_IDENTITY:
+            if own is None:
                 continue
             yield container_finding(
                 container,

@@ -8,14 +8,13 @@ from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind, RegistryPolicy
 from pulllint.model.keyring import normalize_key
 from pulllint.model.objects import Workload
-from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
+from pulllint.model.pullsecrets import PodPullSecrets
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
+from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
 # Docker Hub's current limits (https://docs.docker.com/docker-hub/usage/pulls/).
 ANONYMOUS_LIMIT = "100 pulls per 6 hours per IPv4 address or IPv6 /64 subnet"
 PERSONAL_LIMIT = "200 per 6 hours for an authenticated Personal account"
-_ANONYMOUS = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
 _REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"})
 
 
@@ -61,14 +60,10 @@ class DockerHubAnonymous(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         policy = RegistryPolicy.from_config(ctx.config)
-        index = pull_secret_index(ctx.manifests)
         mirror = policy.dockerhub_mirror
-        for container in ctx.manifests.containers():
-            ref = valid_reference(container.image)
-            if ref is None or policy.classify(ref).kind is not HostKind.DOCKER_HUB:
-                continue
-            secrets = index.pod(container.pod)
-            if secrets.verdict(ref.name) not in _ANONYMOUS:
+        for image in images_on(ctx, policy, HostKind.DOCKER_HUB):
+            container, ref, secrets = image.container, image.ref, image.secrets
+            if image.verdict not in NO_MATCHING_SECRET:
                 continue
             mirrored = f"{mirror.rstrip('/')}/{ref.path}{_suffix(container.image or '')}" if mirror else None
             fix = (

@@ -1,0 +1,39 @@
+"""The walk the credential rules share: each image with its host class and the pod's pull secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pulllint.images import ImageRef
+from pulllint.model.hosts import HostInfo, HostKind, RegistryPolicy
+from pulllint.model.objects import Container
+from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
+from pulllint.rules import RuleContext
+from pulllint.rules._images import valid_reference
+
+# The kubelet finds no credential for the image: it pulls anonymously, or with the node's identity.
+NO_MATCHING_SECRET = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
+
+
+@dataclass(slots=True)
+class ImageCredentials:
+    container: Container
+    ref: ImageRef
+    host: HostInfo
+    secrets: PodPullSecrets
+    verdict: CredentialVerdict
+
+
+def images_on(ctx: RuleContext, policy: RegistryPolicy, kind: HostKind) -> Iterator[ImageCredentials]:
+    """Every valid image on a host of `kind`, with what the kubelet would find for it."""
+    index = pull_secret_index(ctx.manifests)
+    for container in ctx.manifests.containers():
+        ref = valid_reference(container.image)
+        if ref is None:
+            continue
+        host = policy.classify(ref)
+        if host.kind is not kind:
+            continue
+        secrets = index.pod(container.pod)
+        yield ImageCredentials(container, ref, host, secrets, secrets.verdict(ref.name))
