@@ -24,8 +24,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
-import tempfile
 import time
 from pathlib import Path
 
@@ -159,6 +157,9 @@ class DiskCache:
                 pass
             # Create it atomically: a new file linked into place only if no other process won the race.
             try:
+                import secrets
+                import tempfile  # only writers need these: a warm run only reads
+
                 fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-salt-")
                 with os.fdopen(fd, "w", encoding="ascii") as fh:
                     fh.write(secrets.token_hex(32))
@@ -261,6 +262,8 @@ class DiskCache:
         }
         tmp: str | None = None
         try:
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, separators=(",", ":"))

@@ -27,6 +27,9 @@ class MissingPullSecret(Rule):
     A ServiceAccount that is not in the input counts as one without pull secrets; objects without a
     namespace (Helm and kustomize output) match any namespace.
 
+    Online, the registry's answer replaces the presumption: an image the registry serves without any
+    credentials is public, and is not reported.
+
     ## Why it matters
     Without credentials the kubelet pulls anonymously, the registry answers 401 or 403, and the pod
     sits in ErrImagePull / ImagePullBackOff.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
@@ -36,7 +36,7 @@ def diag_with_image(**changes: Any) -> Diagnostic:
 
 
 def make_report(
-    diagnostics: tuple[Diagnostic, ...],
+    diagnostics: Sequence[Diagnostic],
     rules: Mapping[str, RuleInfo] | None = None,
     *,
     files: int,

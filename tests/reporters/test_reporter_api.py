@@ -12,27 +12,16 @@ import pytest
 
 from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.reporters import FORMATS, Report, RuleInfo, render
+from tests.reporters._samples import diag_with_image, make_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
 RULE = RuleInfo("PL001", "image-not-found", Severity.ERROR, "The image does not exist.", "Docs.")
-DIAGNOSTIC = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=3,
-    column=5,
-    end_line=3,
-    end_column=20,
-    image="nginx:lates",
-    object_id="Deployment/default/web",
-)
+DIAGNOSTIC = diag_with_image(line=3, column=5, end_line=3, end_column=20)
 
 
 def _report(*diagnostics: Diagnostic) -> Report:
-    return Report(diagnostics, {"PL001": RULE}, files_checked=1, images_checked=1, tool_version="0.1.0")
+    return make_report(diagnostics, {"PL001": RULE}, files=1, images=1)
 
 
 def test_formats() -> None:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report, render
-
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-)
-
-
-def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+from pulllint.reporters import render
+from tests.reporters._samples import diag, make_report
 
 
 def lines(*diagnostics: Diagnostic) -> list[str]:
-    report = Report(diagnostics, {}, files_checked=2, images_checked=5, tool_version="0.1.0")
+    report = make_report(diagnostics, files=2, images=5)
     output = render(report, "github")
     assert output.endswith("\n")
     return output.splitlines()

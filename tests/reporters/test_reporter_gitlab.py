@@ -9,21 +9,10 @@ from typing import Any
 import pytest
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report, render
+from pulllint.reporters import render
+from tests.reporters._samples import diag_with_image, make_report
 
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found (see values.yaml:12:3, line 12)",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-    image="nginx:lates",
-    object_id="Deployment/default/web",
-)
+BASE = diag_with_image(message="image 'nginx:lates' not found (see values.yaml:12:3, line 12)")
 
 
 def diag(**changes: Any) -> Diagnostic:
@@ -31,7 +20,7 @@ def diag(**changes: Any) -> Diagnostic:
 
 
 def load(*diagnostics: Diagnostic) -> list[dict[str, Any]]:
-    report = Report(diagnostics, {}, files_checked=1, images_checked=1, tool_version="0.1.0")
+    report = make_report(diagnostics, files=1, images=1)
     output = render(report, "gitlab")
     assert output.endswith("\n")
     document = json.loads(output)

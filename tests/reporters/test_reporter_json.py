@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report, render
-
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-)
-
-
-def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+from pulllint.reporters import render
+from tests.reporters._samples import diag, make_report
 
 
 def load(*diagnostics: Diagnostic) -> Any:
-    report = Report(diagnostics, {}, files_checked=2, images_checked=5, tool_version="1.2.3")
+    report = make_report(diagnostics, files=2, images=5, tool_version="1.2.3")
     return json.loads(render(report, "json"))
 
 

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import xml.etree.ElementTree as ET
-from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report, render
-
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-    image="nginx:lates",
-    object_id="Deployment/default/web",
-)
-
-
-def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+from pulllint.reporters import render
+from tests.reporters._samples import diag_with_image as diag
+from tests.reporters._samples import make_report
 
 
 def parse(*diagnostics: Diagnostic) -> ET.Element:
-    report = Report(diagnostics, {}, files_checked=2, images_checked=3, tool_version="0.1.0")
+    report = make_report(diagnostics, files=2, images=3)
     output = render(report, "junit")
     assert output.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
     assert output.endswith("\n")

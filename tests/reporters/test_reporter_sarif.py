@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from functools import cache
 from pathlib import Path
@@ -13,22 +12,10 @@ import pytest
 
 from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.reporters import Report, RuleInfo, render
+from tests.reporters._samples import diag_with_image as diag
+from tests.reporters._samples import make_report
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
-
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-    image="nginx:lates",
-    object_id="Deployment/default/web",
-)
 
 RULES = {
     "PL001": RuleInfo(
@@ -44,10 +31,6 @@ RULES = {
 }
 
 
-def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
-
-
 @cache
 def validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -58,13 +41,7 @@ def validator() -> jsonschema.protocols.Validator:
 
 
 def load(*diagnostics: Diagnostic, rules: dict[str, RuleInfo] | None = None) -> Any:
-    report = Report(
-        diagnostics,
-        RULES if rules is None else rules,
-        files_checked=3,
-        images_checked=4,
-        tool_version="0.1.0",
-    )
+    report = make_report(diagnostics, RULES if rules is None else rules, files=3, images=4)
     document = json.loads(render(report, "sarif"))
     errors = sorted(validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)

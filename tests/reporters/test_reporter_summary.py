@@ -15,6 +15,7 @@ from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.reporters import Report, RuleInfo, render
 from pulllint.reporters._markdown import code_cell, text_cell
 from pulllint.reporters._markdown import render as render_markdown
+from tests.reporters._samples import make_report
 
 BASE = Diagnostic(
     code="PL101",
@@ -43,7 +44,7 @@ def diag(**changes: Any) -> Diagnostic:
 
 
 def report(*diagnostics: Diagnostic) -> Report:
-    return Report(diagnostics, RULES, files_checked=2, images_checked=5, tool_version="0.1.0")
+    return make_report(diagnostics, RULES, files=2, images=5)
 
 
 def cells(row: str) -> list[str]:

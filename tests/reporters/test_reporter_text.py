@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import pytest
 
 from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.reporters import Report, render
-
-BASE = Diagnostic(
-    code="PL001",
-    rule_name="image-not-found",
-    severity=Severity.ERROR,
-    message="image 'nginx:lates' not found",
-    path="k8s/web.yaml",
-    line=12,
-    column=16,
-    end_line=12,
-    end_column=27,
-)
-
-
-def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+from tests.reporters._samples import diag, make_report
 
 
 def report(*diagnostics: Diagnostic, files: int = 2, images: int = 5) -> Report:
-    return Report(diagnostics, {}, files_checked=files, images_checked=images, tool_version="0.1.0")
+    return make_report(diagnostics, files=files, images=images)
 
 
 def test_lines_sorted_by_path_line_column_code() -> None:
