@@ -36,7 +36,8 @@ def _codes(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pulllint", description="Stops ImagePullBackOff before it happens.")
     parser.add_argument("--version", action="version", version=f"pulllint {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # An explicit prog spares argparse a help formatter (and its shutil import) on every run.
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, prog="pulllint")
 
     check = commands.add_parser("check", help="check manifests (files, directories, or - for stdin)")
     check.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive), or -")

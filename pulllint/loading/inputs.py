@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -76,6 +75,8 @@ class InputFile:
         self._data = data  # given in tests and for small stdin
         self._spool: IO[bytes] | None = None
         if path == STDIN and data is None:
+            import tempfile
+
             self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (kept open)
             while chunk := sys.stdin.buffer.read(1 << 20):
                 self._spool.write(chunk)

@@ -103,18 +103,13 @@ def _compiled(source: str) -> re.Pattern[str]:
     return re.compile(source, re.DOTALL)
 
 
+_GLOB_TOKEN = re.compile(r"\*\*|\*|\?|[^*?]+")
+_GLOB_REGEX = {"**": ".*", "*": "[^/]*", "?": "[^/]"}
+
+
 def _glob_regex(pattern: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
-        i += 1
-    return "".join(out)
+    """`**` any text, `*` and `?` within one path component; everything else literal."""
+    return "".join(_GLOB_REGEX.get(token) or re.escape(token) for token in _GLOB_TOKEN.findall(pattern))
 
 
 def _match_name(domain: str, path: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import os
 import re
 import sys
@@ -123,6 +122,8 @@ class Rule:
             f"Default severity: {cls.severity.label}{status}{network}.",
             "",
         ]
+        import inspect
+
         lines.append(inspect.cleandoc(cls.__doc__ or cls.summary))
         if cls.options:
             lines += ["", "## Options", ""]

@@ -14,10 +14,10 @@ path. `PackRule.check` only matches the loaded entries against the model: no I/O
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
@@ -142,6 +142,7 @@ class Pack(NamedTuple):
 @functools.cache
 def _schema() -> dict[str, Any]:
     import json
+    from importlib import resources
 
     text = resources.files("pulllint.schemas").joinpath("rulepack.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
@@ -292,13 +293,14 @@ def load_pack_file(path: str, origin: str | None = None) -> Pack:
 @functools.cache
 def builtin_packs() -> tuple[Pack, ...]:
     """The packs shipped in ``pulllint.packs``, in file-name order."""
-    folder = resources.files("pulllint.packs")
+    # A plain folder of data, mapped from rules/ by pyproject.toml; importlib.resources would cost more
+    # (its imports) than parsing the packs does.
+    folder = os.path.dirname(importlib.import_module("pulllint.packs").__file__ or "")
     packs = []
-    for item in sorted(folder.iterdir(), key=lambda i: i.name):
-        if item.name.endswith((".yaml", ".yml")):
-            packs.append(
-                load_pack_text(item.read_text(encoding="utf-8"), f"pulllint.packs/{item.name}", builtin=True)
-            )
+    for name in sorted(os.listdir(folder)):
+        if name.endswith((".yaml", ".yml")):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                packs.append(load_pack_text(handle.read(), f"pulllint.packs/{name}", builtin=True))
     return tuple(packs)
 
 
