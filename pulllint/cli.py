@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pulllint import __version__
 
@@ -23,7 +23,27 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def _terminal_width() -> int:
+    """As shutil.get_terminal_size, without importing shutil (and bz2, lzma ...) on every run."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (OSError, ValueError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=max(_terminal_width() - 2, 40))
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"pulllint: error: {message}\n")
@@ -123,7 +143,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from dataclasses import replace
 
     from pulllint import engine
     from pulllint.config import find_config, load_config
@@ -139,7 +158,7 @@ def _check(args: argparse.Namespace) -> int:
         overrides["ignore"] = (*config.ignore, *args.ignore)
     if args.fail_on:
         overrides["fail_on"] = Severity.parse(args.fail_on)
-    config = replace(config, **overrides)  # type: ignore[arg-type]
+    config = config._replace(**overrides)  # type: ignore[arg-type]
 
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     # Annotations of `helm template ... | pulllint check -` need the rendered text to find the template line.
@@ -150,7 +169,8 @@ def _check(args: argparse.Namespace) -> int:
     result = engine.run(args.paths, config, offline=args.offline, facts_provider=provider)
 
     sys.stdin = original_stdin
-    report = _report(result)
+    # Only SARIF carries each rule's documentation; rendering 25 pages costs more than a small check.
+    report = _report(result, documented=fmt == "sarif" or bool(args.sarif))
     from pulllint.reporters import render
 
     main_report = _for_annotations(report, args.chart_dir, stdin_copy) if fmt == "github" else report
@@ -195,12 +215,11 @@ def _for_annotations(report: Report, chart_dirs: Sequence[str], stdin: str | Non
     """The report with Helm diagnostics moved to their template files (see pulllint.helm_templates)."""
     if not any(d.template for d in report.diagnostics):
         return report
-    from dataclasses import replace
 
     from pulllint.helm_templates import map_to_templates
 
     workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-    return replace(report, diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace, stdin))
+    return report._replace(diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace, stdin))
 
 
 # GitHub refuses a job summary over 1 MiB (per step); the markdown leaves rows out to stay under it.
@@ -246,11 +265,13 @@ def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvide
     return registry_provider(settings)
 
 
-def _report(result: Result) -> Report:
+def _report(result: Result, *, documented: bool) -> Report:
     from pulllint.reporters import Report, RuleInfo
 
     infos = {
-        code: RuleInfo(code, rule.name, rule.severity, rule.summary, rule.documentation())
+        code: RuleInfo(
+            code, rule.name, rule.severity, rule.summary, rule.documentation() if documented else ""
+        )
         for code, rule in result.rules.items()
     }
     return Report(result.diagnostics, infos, result.files, result.images, __version__)

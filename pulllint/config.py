@@ -9,30 +9,32 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from pulllint.diagnostics import Severity
 
 CONFIG_NAMES = (".pulllint.yaml", ".pulllint.yml", "pyproject.toml")
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 class ConfigError(Exception):
     """An unreadable or invalid configuration: exit code 2."""
 
 
-@dataclass
-class Config:
+class Config(NamedTuple):
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    severity: Mapping[str, Severity] = field(default_factory=dict)
-    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: Mapping[str, Severity] = _EMPTY
+    per_file_ignores: Mapping[str, tuple[str, ...]] = _EMPTY
     fail_on: Severity = Severity.ERROR
-    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    rule_options: Mapping[str, Mapping[str, Any]] = _EMPTY
     path: str | None = None  # the file read, None for defaults
     root: str = "."  # per-file-ignores globs are relative to this folder
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the validated document, for wings' own keys
+    raw: Mapping[str, Any] = _EMPTY  # the validated document, for wings' own keys
 
 
 def find_config(start: str) -> str | None:

@@ -7,7 +7,7 @@ code and the effective severity. Reporters only ever see `Diagnostic`s, so they 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -29,8 +29,7 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected error, warning or info)") from None
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based span in the file that was read (line and column of the node, and where it ends)."""
 
     line: int
@@ -43,16 +42,14 @@ class Position:
         return cls(line, column, line, column)
 
 
-@dataclass(slots=True)
-class Source:
+class Source(NamedTuple):
     """Where a document came from: the physical path read, and Helm's `# Source:` template if any."""
 
     path: str
     template: str | None = None
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(NamedTuple):
     """What a rule yields: the location, the message and, when it is about one, the image and object."""
 
     source: Source
@@ -66,8 +63,7 @@ class Finding:
     fix: str | None = None
 
 
-@dataclass(slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """A finding of one rule with its effective severity: the unit every reporter formats."""
 
     code: str

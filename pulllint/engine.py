@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pulllint.config import Config, ConfigError
 from pulllint.diagnostics import Diagnostic, Finding, Severity
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
 FactsProvider = Callable[[Manifests, Config], Mapping[Container, ImageFacts]]
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     diagnostics: list[Diagnostic]
     rules: dict[str, type[Rule]]  # the rules that ran, by code
     files: int
@@ -271,7 +269,7 @@ def registry_provider(settings: RegistrySettings) -> FactsProvider:
             refused = answer.status in (Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED)
             if refused and not query.credentials and cloud_registry(query.image.domain, query.image.path):
                 # The node's cloud identity pulls it (PL205 names the permission); we cannot check that.
-                answer = replace(answer, status=Status.UNVERIFIED, detail="pulled with the node's identity")
+                answer = answer._replace(status=Status.UNVERIFIED, detail="pulled with the node's identity")
             facts[container] = answer
         return facts
 

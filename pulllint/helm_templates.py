@@ -299,8 +299,7 @@ class TemplateLocator:
         else:
             return diagnostic
         where = "standard input" if diagnostic.path == "-" else diagnostic.path
-        return dataclasses.replace(
-            diagnostic,
+        return diagnostic._replace(
             path=path.relative_to(self.workspace).as_posix(),
             line=found.line,
             column=found.column,

@@ -22,11 +22,9 @@ normalisation), ``parse_normalized_named``, ``parse_docker_ref`` (what container
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "ImageRef",
@@ -101,8 +99,7 @@ def _fail(kind: str) -> InvalidReference:
     return InvalidReference(kind, _MESSAGES[kind])
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A parsed reference. ``domain`` is "" only for references parsed without normalisation."""
 
     domain: str
@@ -153,13 +150,13 @@ class ImageRef:
         """Go's ``WithTag``: replace the tag, keep any digest."""
         if not _TAG_RE.fullmatch(tag):
             raise _fail("ErrTagInvalidFormat")
-        return dataclasses.replace(self, tag=tag)
+        return self._replace(tag=tag)
 
     def with_digest(self, digest: str) -> ImageRef:
         """Go's ``WithDigest``: replace the digest, keep any tag. Checks syntax only, like Go."""
         if not _DIGEST_RE.fullmatch(digest):
             raise _fail("ErrDigestInvalidFormat")
-        return dataclasses.replace(self, digest=digest)
+        return self._replace(digest=digest)
 
     def _render(self, name: str) -> str:
         tag = f":{self.tag}" if self.tag is not None else ""
@@ -217,9 +214,9 @@ def parse_docker_ref(text: str) -> ImageRef:
     """Go's ``ParseDockerRef`` (what containerd pulls): the digest drops the tag; no tag becomes latest."""
     ref = parse_normalized_named(text)
     if ref.digest is not None:
-        return dataclasses.replace(ref, tag=None)
+        return ref._replace(tag=None)
     if ref.tag is None:
-        return dataclasses.replace(ref, tag=_DEFAULT_TAG)
+        return ref._replace(tag=_DEFAULT_TAG)
     return ref
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from pulllint.diagnostics import Finding, Position, Source
 from pulllint.model.objects import InlineSuppression, Manifests, ObjectMeta
@@ -25,15 +24,15 @@ def _matches(code: str, prefixes: Iterable[str]) -> str | None:
     return best
 
 
-@dataclass
 class Suppressor:
     """Decides, finding by finding, whether a suppression applies, and remembers which ones did."""
 
-    per_file_ignores: Mapping[str, tuple[str, ...]]
-    root: str
-    _inline: dict[tuple[str, int], list[InlineSuppression]] = field(default_factory=dict)
-    _all_inline: list[InlineSuppression] = field(default_factory=list)
-    _used: set[tuple[object, str]] = field(default_factory=set)
+    def __init__(self, per_file_ignores: Mapping[str, tuple[str, ...]], root: str) -> None:
+        self.per_file_ignores = per_file_ignores
+        self.root = root
+        self._inline: dict[tuple[str, int], list[InlineSuppression]] = {}
+        self._all_inline: list[InlineSuppression] = []
+        self._used: set[tuple[object, str]] = set()
 
     def add(self, manifests: Manifests) -> None:
         """Learn the inline suppressions of one batch (they are few; the batch itself is not kept)."""

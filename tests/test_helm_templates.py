@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -44,7 +43,7 @@ AGENT = Diagnostic(
 
 
 def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(AGENT, **changes)
+    return AGENT._replace(**changes)
 
 
 @pytest.fixture

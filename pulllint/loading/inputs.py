@@ -12,8 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from pulllint.loading.yaml import SyntaxProblem
 
@@ -28,8 +27,7 @@ class InputError(Exception):
     """A path that does not exist: a usage error (exit 2), not a finding."""
 
 
-@dataclass(slots=True)
-class Piece:
+class Piece(NamedTuple):
     """Part of a file: one or more documents, or the problem that stopped the file from being read."""
 
     path: str

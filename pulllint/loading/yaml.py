@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -36,8 +36,7 @@ class _Composer(CParser, Resolver):  # type: ignore[misc]
         Resolver.__init__(self, loadumper=self)
 
 
-@dataclass(slots=True)
-class SyntaxProblem:
+class SyntaxProblem(NamedTuple):
     """A document that could not be read: 1-based line and column in the file."""
 
     line: int
@@ -45,8 +44,7 @@ class SyntaxProblem:
     message: str
 
 
-@dataclass(slots=True)
-class Document:
+class Document(NamedTuple):
     """One document of a stream: its root node (None when it failed), and where it sits in the file."""
 
     root: Node | None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class RegistryCredential:
+class RegistryCredential(NamedTuple):
     """One `auths` entry (or docker-config entry) that the kubelet would try for an image.
 
     `origin` is the only printable part: "secret prod/regcred" or "docker config ~/.docker/config.json".
@@ -14,15 +13,16 @@ class RegistryCredential:
 
     origin: str
     registry_key: str  # the auths key that matched, e.g. "https://index.docker.io/v1/" or "*.example.com"
-    username: str = field(default="", repr=False)
-    password: str = field(default="", repr=False)
-    identity_token: str = field(
-        default="", repr=False
-    )  # OAuth2 refresh token (docker login --identity-token)
-    registry_token: str = field(default="", repr=False)  # bearer token to send as is
+    username: str = ""
+    password: str = ""
+    identity_token: str = ""  # OAuth2 refresh token (docker login --identity-token)
+    registry_token: str = ""  # bearer token to send as is
 
     def __str__(self) -> str:
         return self.origin
+
+    def __repr__(self) -> str:
+        return f"RegistryCredential(origin={self.origin!r}, registry_key={self.registry_key!r})"
 
     @property
     def is_empty(self) -> bool:

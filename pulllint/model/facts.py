@@ -7,12 +7,16 @@ imports the other: both stand on this module.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # annotations only: the offline path never builds queries
     from pulllint.images import ImageRef
     from pulllint.model.credentials import RegistryCredential
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 class Status(enum.Enum):
@@ -30,8 +34,7 @@ class Status(enum.Enum):
     UNVERIFIED = "unverified"  # deliberately not asked (node identity of cloud registries, ...)
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(NamedTuple):
     os: str
     architecture: str
     variant: str | None = None
@@ -48,8 +51,7 @@ class Platform:
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
 
-@dataclass(slots=True)
-class ImageFacts:
+class ImageFacts(NamedTuple):
     """Everything the registry told us about one (image reference, credential set) pair."""
 
     reference: str  # the normalised reference that was asked about
@@ -68,11 +70,10 @@ class ImageFacts:
     # Which credential was used, by name only: "secret prod/regcred", "docker config", None (anonymous).
     credential_label: str | None = None
     from_cache: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = _EMPTY
 
 
-@dataclass(frozen=True, slots=True)
-class ImageQuery:
+class ImageQuery(NamedTuple):
     """One question for the resolver: does this image exist, for these credentials, on this platform?
 
     The engine builds one per unique (reference, credential set, platform); the resolver answers each

@@ -7,7 +7,7 @@ small. Workloads point back to their pod spec and object so a rule can go from a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pulllint.diagnostics import Position, Source
 from pulllint.model.facts import Platform
@@ -15,16 +15,14 @@ from pulllint.model.facts import Platform
 IGNORE_ANNOTATION = "pulllint.dev/ignore"
 
 
-@dataclass(slots=True)
-class Located:
+class Located(NamedTuple):
     """A scalar value and where it is."""
 
     value: str
     position: Position
 
 
-@dataclass(slots=True)
-class ObjectMeta:
+class ObjectMeta(NamedTuple):
     kind: str
     api_version: str
     name: str | None
@@ -41,8 +39,7 @@ class ObjectMeta:
         return f"{self.kind}/{namespace}{self.name or '<unnamed>'}"
 
 
-@dataclass(slots=True)
-class SecretEntry:
+class SecretEntry(NamedTuple):
     """A docker config payload of a Secret (`.dockerconfigjson` or `.dockercfg`), still encoded."""
 
     key: str
@@ -51,31 +48,40 @@ class SecretEntry:
     position: Position
 
 
-@dataclass(slots=True)
-class SecretObject:
+class SecretObject(NamedTuple):
     meta: ObjectMeta
     type: Located | None
     # Only the docker config payloads are kept: pulllint never holds other secret data.
     entries: tuple[SecretEntry, ...] = ()
 
 
-@dataclass(slots=True)
-class ServiceAccount:
+class ServiceAccount(NamedTuple):
     meta: ObjectMeta
     image_pull_secrets: tuple[Located, ...] = ()
 
 
-@dataclass(eq=False, slots=True)
 class Container:
-    """One container of a pod spec: the unit most rules judge."""
+    """One container of a pod spec: the unit most rules judge. Compared by identity (a dict key)."""
 
-    pod: PodSpec
-    section: str  # "containers", "initContainers" or "ephemeralContainers"
-    name: str | None
-    position: Position  # the container's mapping
-    image: str | None  # None when the key is absent or not a string (PL002 reports the latter)
-    image_position: Position  # the image value; the container when absent
-    pull_policy: Located | None = None
+    __slots__ = ("image", "image_position", "name", "pod", "position", "pull_policy", "section")
+
+    def __init__(
+        self,
+        pod: PodSpec,
+        section: str,  # "containers", "initContainers" or "ephemeralContainers"
+        name: str | None,
+        position: Position,  # the container's mapping
+        image: str | None,  # None when the key is absent or not a string (PL002 reports the latter)
+        image_position: Position,  # the image value; the container when absent
+        pull_policy: Located | None = None,
+    ) -> None:
+        self.pod = pod
+        self.section = section
+        self.name = name
+        self.position = position
+        self.image = image
+        self.image_position = image_position
+        self.pull_policy = pull_policy
 
     @property
     def workload(self) -> Workload:
@@ -86,32 +92,47 @@ class Container:
         return self.pod.workload.meta
 
 
-@dataclass(eq=False, slots=True)
 class PodSpec:
-    workload: Workload
-    path: str  # "spec.template.spec"
-    position: Position
-    containers: list[Container] = field(default_factory=list)
-    image_pull_secrets: tuple[Located, ...] = ()
-    has_image_pull_secrets: bool = False  # the key is present (even when empty)
-    service_account: Located | None = None
-    # Platforms the scheduler may place the pod on, from nodeSelector / required node affinity; empty: any.
-    platforms: tuple[Platform, ...] = ()
+    """A pod spec and its containers; built field by field as the document is read."""
+
+    __slots__ = (
+        "containers",
+        "has_image_pull_secrets",
+        "image_pull_secrets",
+        "path",
+        "platforms",
+        "position",
+        "service_account",
+        "workload",
+    )
+
+    def __init__(self, workload: Workload, path: str, position: Position) -> None:
+        self.workload = workload
+        self.path = path  # "spec.template.spec"
+        self.position = position
+        self.containers: list[Container] = []
+        self.image_pull_secrets: tuple[Located, ...] = ()
+        self.has_image_pull_secrets = False  # the key is present (even when empty)
+        self.service_account: Located | None = None
+        # Platforms the scheduler may place the pod on, from nodeSelector / required node affinity;
+        # empty: any.
+        self.platforms: tuple[Platform, ...] = ()
 
 
-@dataclass(eq=False, slots=True)
 class Workload:
-    meta: ObjectMeta
-    replicas: int | None = None
-    pod: PodSpec | None = None  # set right after construction; never None once built
+    __slots__ = ("meta", "pod", "replicas")
+
+    def __init__(self, meta: ObjectMeta, replicas: int | None = None) -> None:
+        self.meta = meta
+        self.replicas = replicas
+        self.pod: PodSpec | None = None  # set right after construction; never None once built
 
     @property
     def is_daemonset(self) -> bool:
         return self.meta.kind == "DaemonSet"
 
 
-@dataclass(slots=True)
-class ShapeProblem:
+class ShapeProblem(NamedTuple):
     """A field the kubelet or API server cannot use: reported by PL002."""
 
     source: Source
@@ -120,8 +141,7 @@ class ShapeProblem:
     meta: ObjectMeta | None = None
 
 
-@dataclass(slots=True)
-class SyntaxFinding:
+class SyntaxFinding(NamedTuple):
     """A document or file that could not be read, or a duplicate key: reported by PL001."""
 
     source: Source
@@ -129,29 +149,51 @@ class SyntaxFinding:
     message: str
 
 
-@dataclass(eq=False, slots=True)
 class InlineSuppression:
-    """`# pulllint: ignore[PL103,PL104]` (codes empty: every code) on `line`, covering `covers`."""
+    """`# pulllint: ignore[PL103,PL104]` (codes empty: every code) on `line`, covering `covers`.
 
-    path: str
-    line: int
-    column: int
-    codes: frozenset[str]
-    covers: tuple[int, ...]
+    Compared by identity: the engine records which suppression was used.
+    """
+
+    __slots__ = ("codes", "column", "covers", "line", "path")
+
+    def __init__(
+        self, path: str, line: int, column: int, codes: frozenset[str], covers: tuple[int, ...]
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.codes = codes
+        self.covers = covers
 
 
-@dataclass(slots=True)
 class Manifests:
     """Everything read from the input: the model every rule is a pure function of."""
 
-    workloads: list[Workload] = field(default_factory=list)
-    secrets: list[SecretObject] = field(default_factory=list)
-    service_accounts: list[ServiceAccount] = field(default_factory=list)
-    syntax_problems: list[SyntaxFinding] = field(default_factory=list)
-    shape_problems: list[ShapeProblem] = field(default_factory=list)
-    inline_suppressions: list[InlineSuppression] = field(default_factory=list)
-    files: int = 0
-    documents: int = 0
+    __slots__ = (
+        "documents",
+        "files",
+        "inline_suppressions",
+        "secrets",
+        "service_accounts",
+        "shape_problems",
+        "syntax_problems",
+        "workloads",
+    )
+
+    def __init__(
+        self,
+        secrets: list[SecretObject] | None = None,
+        service_accounts: list[ServiceAccount] | None = None,
+    ) -> None:
+        self.workloads: list[Workload] = []
+        self.secrets: list[SecretObject] = secrets if secrets is not None else []
+        self.service_accounts: list[ServiceAccount] = service_accounts if service_accounts is not None else []
+        self.syntax_problems: list[SyntaxFinding] = []
+        self.shape_problems: list[ShapeProblem] = []
+        self.inline_suppressions: list[InlineSuppression] = []
+        self.files = 0
+        self.documents = 0
 
     def containers(self) -> Iterator[Container]:
         for workload in self.workloads:

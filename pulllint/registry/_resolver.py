@@ -20,7 +20,7 @@ import json
 import re
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -194,7 +194,7 @@ class Resolver:
                     refusals.append((credential, denied))
                     continue
                 label = f"{credential.origin} for {domain}" if answer.used_auth else None
-                return replace(answer.facts, credential_label=label)
+                return answer.facts._replace(credential_label=label)
             origins = list(dict.fromkeys(c.origin for c, _ in refusals))
             classes = {d.error_class for _, d in refusals}
             return ImageFacts(
@@ -219,8 +219,7 @@ class Resolver:
                         tried.append(credential.origin)
                         continue
                     facts = answer.facts
-                    return replace(
-                        facts,
+                    return facts._replace(
                         credential_label=f"{credential.origin} for {domain}",
                         extra={**facts.extra, "anonymous_pull": "denied"},
                         detail=(facts.detail + "; " if facts.detail else "")

@@ -10,15 +10,14 @@ Every format returns the complete document as a `str` ending with a newline.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pulllint.diagnostics import Diagnostic, Severity
 
 __all__ = ["FORMATS", "Report", "RuleInfo", "render"]
 
 
-@dataclass(frozen=True)
-class RuleInfo:
+class RuleInfo(NamedTuple):
     """What a reporter may know about a rule: identity, default severity and documentation."""
 
     code: str
@@ -30,8 +29,7 @@ class RuleInfo:
     help_uri: str | None = None
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """Everything a reporter formats: the diagnostics of one run and what that run covered."""
 
     diagnostics: Sequence[Diagnostic]

@@ -16,8 +16,8 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pulllint.diagnostics import Finding, Position, Severity, Source
 from pulllint.model.facts import ImageFacts
@@ -26,6 +26,7 @@ from pulllint.model.objects import Container, InlineSuppression, Manifests, Obje
 if TYPE_CHECKING:
     from pulllint.config import Config
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 ENTRY_POINT_GROUP = "pulllint.rules"
 _CODE = re.compile(r"^[A-Z]+[0-9]+$")
 
@@ -58,8 +59,7 @@ BUILTIN_RULE_MODULES = (
 )
 
 
-@dataclass(slots=True)
-class RuleOption:
+class RuleOption(NamedTuple):
     """An option a rule reads from `rules: {CODE: {name: value}}` in the configuration."""
 
     default: Any
@@ -67,20 +67,18 @@ class RuleOption:
     description: str
 
 
-@dataclass
-class RuleContext:
+class RuleContext(NamedTuple):
     """Everything a rule may read. Plain data: rules stay pure and unit-testable."""
 
     manifests: Manifests
     config: Config
-    options: Mapping[str, Any] = field(default_factory=dict)
-    facts: Mapping[Container, ImageFacts] = field(default_factory=dict)
+    options: Mapping[str, Any] = _EMPTY
+    facts: Mapping[Container, ImageFacts] = MappingProxyType({})
     # Filled only for post-suppression rules (PL003): suppressions that matched nothing.
     unused_suppressions: tuple[UnusedSuppression, ...] = ()
 
 
-@dataclass(slots=True)
-class UnusedSuppression:
+class UnusedSuppression(NamedTuple):
     source: Source
     position: Position
     codes: frozenset[str]  # the codes that suppressed nothing (empty: a bare ignore)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pulllint.images import ImageRef
 from pulllint.model.hosts import HostInfo, HostKind, RegistryPolicy
@@ -16,8 +16,7 @@ from pulllint.rules._images import valid_reference
 NO_MATCHING_SECRET = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
 
 
-@dataclass(slots=True)
-class ImageCredentials:
+class ImageCredentials(NamedTuple):
     container: Container
     ref: ImageRef
     host: HostInfo

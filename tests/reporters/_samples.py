@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,17 +21,17 @@ BASE = Diagnostic(
     end_column=27,
 )
 # The same error, about an image of an object.
-WITH_IMAGE = dataclasses.replace(BASE, image="nginx:lates", object_id="Deployment/default/web")
+WITH_IMAGE = BASE._replace(image="nginx:lates", object_id="Deployment/default/web")
 
 
 def diag(**changes: Any) -> Diagnostic:
     """`BASE` with `changes`."""
-    return dataclasses.replace(BASE, **changes)
+    return BASE._replace(**changes)
 
 
 def diag_with_image(**changes: Any) -> Diagnostic:
     """`WITH_IMAGE` with `changes`."""
-    return dataclasses.replace(WITH_IMAGE, **changes)
+    return WITH_IMAGE._replace(**changes)
 
 
 def make_report(

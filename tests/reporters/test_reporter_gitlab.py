@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -16,7 +15,7 @@ BASE = diag_with_image(message="image 'nginx:lates' not found (see values.yaml:1
 
 
 def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+    return BASE._replace(**changes)
 
 
 def load(*diagnostics: Diagnostic) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ and the CLI appending it to $GITHUB_STEP_SUMMARY with the github format."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
 def diag(**changes: Any) -> Diagnostic:
-    return dataclasses.replace(BASE, **changes)
+    return BASE._replace(**changes)
 
 
 def report(*diagnostics: Diagnostic) -> Report:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,7 +39,7 @@ def fixture_run(path: Path) -> tuple[set[tuple[int, str]], set[tuple[int, str]],
         for code, rule in all_rules(config).items()
         if code.startswith(prefixes) and (rule.enabled_by_default or code in prefixes)
     )
-    result = run([str(path)], replace(config, select=select), offline=True)
+    result = run([str(path)], config._replace(select=select), offline=True)
     actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
     expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
     listing = "\n".join(f"{path.name}:{d.line}:{d.column}: {d.code} {d.message}" for d in result.diagnostics)
@@ -162,7 +161,7 @@ def test_secret_findings_are_reported_once_across_batches(tmp_path: Path) -> Non
 def _messages(tmp_path: Path, text: str, config: Config, code: str) -> list[str]:
     path = tmp_path / "input.yaml"
     path.write_text(text, encoding="utf-8")
-    return [d.message for d in run([str(path)], replace(config, select=(code,)), offline=True).diagnostics]
+    return [d.message for d in run([str(path)], config._replace(select=(code,)), offline=True).diagnostics]
 
 
 WORKLOADS = """\
@@ -202,7 +201,7 @@ def test_dockerhub_mirror_is_named(tmp_path: Path) -> None:
     config = Config(raw={"dockerhub-mirror": "mirror.gcr.io"})
     path = tmp_path / "input.yaml"
     path.write_text(WORKLOADS, encoding="utf-8")
-    result = run([str(path)], replace(config, select=("PL301",)), offline=True)
+    result = run([str(path)], config._replace(select=("PL301",)), offline=True)
     fixes = [d.fix for d in result.diagnostics]
     assert fixes == [
         "pull through the mirror: image: mirror.gcr.io/library/nginx:1.27",

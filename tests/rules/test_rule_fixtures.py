@@ -9,7 +9,6 @@ A `# config: FILE` header reads that configuration file (relative to the fixture
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,7 +45,7 @@ def _select(prefixes: tuple[str, ...], config: Config | None = None) -> tuple[st
 def test_fixture(path: Path) -> None:
     prefixes = _prefixes(path)
     config = _config(path)
-    result = run([str(path)], replace(config, select=_select(prefixes, config)), offline=True)
+    result = run([str(path)], config._replace(select=_select(prefixes, config)), offline=True)
     actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
     expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
     assert sorted(actual) == sorted(expected), "\n".join(
