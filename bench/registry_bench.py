@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import os
 import re
 import shutil
@@ -285,8 +284,8 @@ def run_variant(
     verdict = "ok" if warm_total == 0 else "MISSED"
     print(f"  warm run: {warm * 1000:.1f} ms, requests: {warm_total}  target 0: {verdict}")
     if compare_per_host is not None:
-        slower = dataclasses.replace(settings, cache_dir=str(workdir / f"cache-{name}-{compare_per_host}"))
-        slower = dataclasses.replace(slower, per_host_concurrency=compare_per_host)
+        slower = settings._replace(cache_dir=str(workdir / f"cache-{name}-{compare_per_host}"))
+        slower = slower._replace(per_host_concurrency=compare_per_host)
         elapsed, _ = timed_resolve(queries, slower)
         print(f"  for comparison, cold with per_host_concurrency={compare_per_host}: {elapsed:.3f} s")
     return cold

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import json
 import os
 import stat
@@ -22,7 +21,7 @@ from .conftest import PASSWORD, USER, Registry, query, secret
 
 @pytest.fixture
 def dc_settings(settings: RegistrySettings) -> RegistrySettings:
-    return dataclasses.replace(settings, use_docker_config=True)
+    return settings._replace(use_docker_config=True)
 
 
 def _auth(user: str = USER, password: str = PASSWORD) -> dict[str, str]:
@@ -81,7 +80,7 @@ def test_config_json_auths_used_when_pod_has_no_credentials(
     assert result[found].extra["anonymous_pull"] == "denied"
     assert result[missing].status is Status.TAG_NOT_FOUND
     assert result[missing].nearest_tags[0] == "1.25.1"
-    off = dataclasses.replace(dc_settings, use_docker_config=False)
+    off = dc_settings._replace(use_docker_config=False)
     assert resolve([found], off)[found].status is Status.MISSING_OR_PRIVATE
 
 

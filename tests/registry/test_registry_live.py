@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import stat
@@ -145,7 +144,7 @@ def test_non_loopback_plain_http_needs_insecure_registries(
     facts = resolve([q], settings)[q]
     assert facts.status is Status.UNREACHABLE
     assert facts.error_class == "http-on-https"
-    allowed = dataclasses.replace(settings, insecure_registries=(open_registry.host,))
+    allowed = settings._replace(insecure_registries=(open_registry.host,))
     assert resolve([q], allowed)[q].status is Status.FOUND
 
 
@@ -166,7 +165,7 @@ def test_timeout_on_silent_server(settings: RegistrySettings) -> None:
         listener.listen(8)  # accepts connections (kernel backlog) and never answers
         port = listener.getsockname()[1]
         q = query(f"127.0.0.1:{port}/app:1.0")
-        facts = resolve([q], dataclasses.replace(settings, timeout_seconds=0.3))[q]
+        facts = resolve([q], settings._replace(timeout_seconds=0.3))[q]
     assert facts.status is Status.UNREACHABLE
     assert facts.error_class == "timeout"
     assert "0.3s" in facts.detail
@@ -176,7 +175,7 @@ def test_progress_on_stderr(
     open_registry: Registry, settings: RegistrySettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     queries = [query(open_registry.ref(f"app:{t}")) for t in ("1.25.0", "1.25.1", "1.26.0")]
-    resolve(queries, dataclasses.replace(settings, progress=True))
+    resolve(queries, settings._replace(progress=True))
     err = capsys.readouterr().err
     assert "\rpulllint: verifying images 3/3" in err
     assert err.endswith("\r")  # the line is cleared at the end
@@ -241,7 +240,7 @@ def test_cache_ttls(open_registry: Registry, settings: RegistrySettings) -> None
     by_tag = query(open_registry.ref("app:1.25.0"))
     by_digest = query(open_registry.ref(f"app@{digest}"))
     missing = query(open_registry.ref("app:9.9.9"))
-    expired = dataclasses.replace(settings, tag_ttl_seconds=0.0, negative_ttl_seconds=0.0)
+    expired = settings._replace(tag_ttl_seconds=0.0, negative_ttl_seconds=0.0)
     resolve([by_tag, by_digest, missing], expired)
     transport = CountingTransport()
     result = resolve([by_tag, by_digest, missing], expired, transport=transport)
@@ -458,7 +457,7 @@ def test_tls_with_ca_file_uses_http2(
     tls_registry: Registry, settings: RegistrySettings, http_versions: list[str]
 ) -> None:
     q = query(tls_registry.ref("app:1.0"), platform="linux/amd64")
-    facts = resolve([q], dataclasses.replace(settings, ca_file=tls_registry.ca_file))[q]
+    facts = resolve([q], settings._replace(ca_file=tls_registry.ca_file))[q]
     assert facts.status is Status.FOUND
     assert facts.platforms == (Platform("linux", "amd64"),)
     assert http_versions and set(http_versions) == {"HTTP/2"}
@@ -479,7 +478,7 @@ def test_tls_hostname_mismatch_does_not_fall_back_to_http(
 ) -> None:
     port = tls_registry.host.rsplit(":", 1)[1]
     q = query(f"localhost:{port}/app:1.0")  # the certificate is for 127.0.0.1 only
-    facts = resolve([q], dataclasses.replace(settings, ca_file=tls_registry.ca_file))[q]
+    facts = resolve([q], settings._replace(ca_file=tls_registry.ca_file))[q]
     assert facts.status is Status.UNREACHABLE
     assert facts.error_class == "tls"
     assert "localhost" in facts.detail
@@ -489,12 +488,12 @@ def test_bad_ca_file_is_a_settings_error(settings: RegistrySettings, tmp_path: P
     bad = tmp_path / "ca.pem"
     bad.write_text("not a certificate")
     with pytest.raises(ValueError, match="CA bundle"):
-        resolve([query("127.0.0.1:1/app:1")], dataclasses.replace(settings, ca_file=str(bad)))
+        resolve([query("127.0.0.1:1/app:1")], settings._replace(ca_file=str(bad)))
 
 
 def test_insecure_registry_skips_verification(tls_registry: Registry, settings: RegistrySettings) -> None:
     q = query(tls_registry.ref("app:1.0"))
-    facts = resolve([q], dataclasses.replace(settings, insecure_registries=(tls_registry.host,)))[q]
+    facts = resolve([q], settings._replace(insecure_registries=(tls_registry.host,)))[q]
     assert facts.status is Status.FOUND
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hashlib
 import json
 import socket
@@ -152,7 +151,7 @@ def test_503_exhausted_is_unreachable(settings: RegistrySettings) -> None:
 
     rec = Recorder(handler)
     q = query(f"{REG}/app:1.0")
-    facts = resolve([q], dataclasses.replace(settings, retry_budget=2), transport=rec.transport)[q]
+    facts = resolve([q], settings._replace(retry_budget=2), transport=rec.transport)[q]
     assert facts.status is Status.UNREACHABLE
     assert facts.error_class == "status-503"
     assert "503 Service Unavailable" in facts.detail
@@ -221,7 +220,7 @@ def test_slow_answer_times_out(settings: RegistrySettings) -> None:
         raise httpx.ReadTimeout("timed out", request=request)
 
     q = query(f"{REG}/app:1.0")
-    fast = dataclasses.replace(settings, timeout_seconds=0.05)
+    fast = settings._replace(timeout_seconds=0.05)
     facts = resolve([q], fast, transport=httpx.MockTransport(slow))[q]
     assert (facts.status, facts.error_class) == (Status.UNREACHABLE, "timeout")
 
@@ -259,11 +258,11 @@ def test_plain_http_registry_needs_insecure_registries(settings: RegistrySetting
     assert {r.url.scheme for r in rec.requests} == {"https"}
     for listed in (f"{REG}:5000", REG, "https://registry.example.com:5000/"):
         rec = Recorder(_plain_http_registry)
-        allowed = dataclasses.replace(settings, insecure_registries=(listed,))
+        allowed = settings._replace(insecure_registries=(listed,))
         assert resolve([q], allowed, transport=rec.transport)[q].status is Status.FOUND
         assert [r.url.scheme for r in rec.requests] == ["https", "http", "http"]
     rec = Recorder(_plain_http_registry)
-    other_port = dataclasses.replace(settings, insecure_registries=(f"{REG}:6000",))
+    other_port = settings._replace(insecure_registries=(f"{REG}:6000",))
     assert resolve([q], other_port, transport=rec.transport)[q].status is Status.UNREACHABLE
 
 
@@ -513,7 +512,7 @@ def test_concurrency_limits(settings: RegistrySettings) -> None:
         total[0] -= 1
         return httpx.Response(200) if request.url.path == "/v2/" else manifest_ok(request)
 
-    limited = dataclasses.replace(settings, max_concurrency=3, per_host_concurrency=2)
+    limited = settings._replace(max_concurrency=3, per_host_concurrency=2)
     queries = [query(f"{host}/app:{i}") for host in ("a.example", "b.example") for i in range(10)]
     result = resolve(queries, limited, transport=httpx.MockTransport(handler))
     assert all(f.status is Status.FOUND for f in result.values())
