@@ -60,18 +60,22 @@ def resolve(
     Raises ValueError only for unusable settings (an unreadable ``ca_file``).
     """
     settings = settings if settings is not None else RegistrySettings()
+    unique = list(dict.fromkeys(queries))
+    cache = None
     if settings.use_cache:
         # A warm run answers from the disk cache without importing httpx or starting an event loop.
         from pulllint.registry._cache import DiskCache
 
         cache = DiskCache(settings)
-        hits: dict[ImageQuery, ImageFacts] = {}
-        for query in dict.fromkeys(queries):
-            hit = cache.get(query)
-            if hit is None:
-                break
-            hits[query] = hit
-        else:
+        hits = cache.get_batch(unique)
+        if hits is None:
+            hits = {}
+            for query in unique:
+                hit = cache.get(query)
+                if hit is None:
+                    break
+                hits[query] = hit
+        if len(hits) == len(unique):
             return {query: hits[query] for query in queries}
 
     import asyncio
@@ -81,8 +85,12 @@ def resolve(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run(queries, settings, transport))
-    from concurrent.futures import ThreadPoolExecutor
+        answers = asyncio.run(run(queries, settings, transport))
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(run(queries, settings, transport))).result()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            answers = pool.submit(lambda: asyncio.run(run(queries, settings, transport))).result()
+    if cache is not None:
+        cache.put_batch(unique, answers)
+    return answers

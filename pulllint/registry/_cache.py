@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pulllint.model.credentials import RegistryCredential
@@ -192,12 +193,13 @@ class DiskCache:
         self._fingerprints[credentials] = digest
         return digest
 
-    def _path(self, query: ImageQuery) -> Path | None:
+    def _key(self, query: ImageQuery) -> str | None:
+        """What identifies an answer: the reference, the platform and a one-way credential fingerprint."""
         fingerprint = self._fingerprint(query.credentials)
         if fingerprint is None:
             return None
         docker_config = bool(not query.credentials and self._settings.use_docker_config)
-        key = json.dumps(
+        return json.dumps(
             [
                 FORMAT,
                 image_string(query.image),
@@ -206,7 +208,65 @@ class DiskCache:
                 docker_config,
             ]
         )
+
+    def _path(self, query: ImageQuery) -> Path | None:
+        key = self._key(query)
+        if key is None:
+            return None
         return self._dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + ".json")
+
+    def _batch_path(self, keys: Sequence[str]) -> Path:
+        """Named by the set of keys, in whatever order the queries come."""
+        digest = hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
+        return self._dir / f"batch-{digest}.json"
+
+    def get_batch(self, queries: Sequence[ImageQuery]) -> dict[ImageQuery, ImageFacts] | None:
+        """Every answer of a set of queries asked before, from one file; None unless all are fresh.
+
+        A warm run over unchanged manifests (pre-commit, CI) then reads one file instead of one per image.
+        """
+        if not queries or not self._ensure_dir():
+            return None
+        keys = [self._key(query) for query in queries]
+        if any(key is None for key in keys):
+            return None
+        known = [key for key in keys if key is not None]
+        try:
+            with open(self._batch_path(known), encoding="utf-8") as fh:
+                doc = json.load(fh)
+            entries = doc.get("entries") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
+            if not isinstance(entries, dict):
+                return None
+            now = time.time()
+            answers: dict[ImageQuery, ImageFacts] = {}
+            for query, key in zip(queries, known, strict=True):
+                entry = entries[key]
+                expires = entry.get("expires_at")
+                if expires is not None and (not isinstance(expires, int | float) or expires <= now):
+                    return None
+                facts = _deserialize(entry["facts"])
+                if facts.reference != image_string(query.image):
+                    return None
+                answers[query] = facts
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        return answers
+
+    def put_batch(self, queries: Sequence[ImageQuery], answers: Mapping[ImageQuery, ImageFacts]) -> None:
+        """Remember a whole set of answers, only when every one of them may be cached (and there are
+        several: one answer is its own file already)."""
+        if len(queries) < 2 or not self._ensure_dir():
+            return
+        now = time.time()
+        entries: dict[str, object] = {}
+        for query in queries:
+            facts = answers[query]
+            cacheable, ttl = self.lifetime(query, facts)
+            key = self._key(query)
+            if not cacheable or key is None:
+                return
+            entries[key] = {"expires_at": None if ttl is None else now + ttl, "facts": _serialize(facts)}
+        self._write(self._batch_path(list(entries)), {"format": FORMAT, "stored_at": now, "entries": entries})
 
     def get(self, query: ImageQuery) -> ImageFacts | None:
         if not self._ensure_dir():
@@ -260,6 +320,10 @@ class DiskCache:
             "expires_at": None if ttl is None else now + ttl,
             "facts": _serialize(facts),
         }
+        self._write(path, doc)
+
+    def _write(self, path: Path, doc: Mapping[str, object]) -> None:
+        """Atomically: a temporary file in the same folder renamed over the old one (mode 0600)."""
         tmp: str | None = None
         try:
             import tempfile
