@@ -105,22 +105,28 @@ def _read_document(path: str) -> Any:
     return {} if document is None else document
 
 
-def schema() -> dict[str, Any]:
+def schema(name: str = "config.schema.json") -> dict[str, Any]:
+    """One of the package's JSON Schemas (config.schema.json, rulepack.schema.json)."""
     import json
     from importlib import resources
 
-    text = resources.files("pulllint.schemas").joinpath("config.schema.json").read_text(encoding="utf-8")
+    text = resources.files("pulllint.schemas").joinpath(name).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
-def _validate(document: Any, path: str) -> None:
+def schema_errors(document: Any, schema_name: str, origin: str) -> list[str]:
+    """Every violation of a schema, one line each, led by the key path a user can find in the file."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [f"{path}: {key_path(e.absolute_path) or '(top level)'}: {_explain(e)}" for e in errors]
+    return [f"{origin}: {key_path(e.absolute_path) or '(top level)'}: {_explain(e)}" for e in errors]
+
+
+def _validate(document: Any, path: str) -> None:
+    lines = schema_errors(document, "config.schema.json", path)
+    if lines:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from pulllint.config import ConfigError, key_path
+from pulllint.config import ConfigError, schema_errors
 from pulllint.diagnostics import Finding, Severity
 from pulllint.images import ImageRef
 from pulllint.loading.yaml import read_documents
@@ -140,15 +140,6 @@ class Pack(NamedTuple):
 
 
 @functools.cache
-def _schema() -> dict[str, Any]:
-    import json
-    from importlib import resources
-
-    text = resources.files("pulllint.schemas").joinpath("rulepack.schema.json").read_text(encoding="utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
 def _read_yaml(text: str, origin: str) -> Any:
     """One YAML document as plain data: mappings, lists, and scalars as the strings written (null: None).
 
@@ -242,12 +233,8 @@ def load_pack_text(text: str, origin: str, *, builtin: bool = False) -> Pack:
 
 def validate_pack(document: Any, origin: str) -> None:
     """Raise PackError listing every schema violation of a pack document, by key path."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [f"{origin}: {key_path(e.absolute_path) or '(top level)'}: {_explain(e)}" for e in errors]
+    lines = schema_errors(document, "rulepack.schema.json", origin)
+    if lines:
         raise PackError("invalid rule pack:\n  " + "\n  ".join(lines))
 
 
@@ -262,14 +249,6 @@ def _check_placeholders(template: str, where: str) -> None:
     if unknown:
         known = ", ".join(f"{{{name}}}" for name in sorted(_PLACEHOLDERS))
         raise PackError(f"{where}: unknown placeholder {{{unknown[0]}}} (known: {known})")
-
-
-def _explain(error: Any) -> str:
-    if error.validator == "additionalProperties":
-        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"unknown key {', '.join(map(repr, unknown))}"
-    message: str = error.message
-    return message
 
 
 @functools.lru_cache(maxsize=64)
