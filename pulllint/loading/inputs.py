@@ -97,12 +97,18 @@ class InputFile:
                 return
             lines: list[bytes] = []
             start = 0
+            # Directives (%YAML) and comments before a `---` belong to the document that follows.
+            has_content = False
             for line, raw in enumerate(handle):
-                if raw.startswith(b"---") and (len(raw) == 3 or raw[3] in b" \t\r\n") and lines:
+                if raw.startswith(b"---") and (len(raw) == 3 or raw[3] in b" \t\r\n") and has_content:
                     yield start, b"".join(lines)
                     lines = []
                     start = line
+                    has_content = False
                 lines.append(raw)
+                if not has_content:
+                    stripped = raw.lstrip()
+                    has_content = bool(stripped) and not stripped.startswith((b"#", b"%"))
             if lines:
                 yield start, b"".join(lines)
 

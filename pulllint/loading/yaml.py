@@ -26,6 +26,7 @@ MAX_DEPTH = 1_000
 _DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
 _HELM_SOURCE = re.compile(r"^# Source: *(\S[^\r\n]*?) *\r?$", re.MULTILINE)
 _NON_BLANK = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
+_CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.MULTILINE)
 
 
 class _Composer(CParser, Resolver):  # type: ignore[misc]
@@ -54,12 +55,15 @@ class Document(NamedTuple):
 
 
 def split_pieces(text: str) -> Iterator[tuple[int, str]]:
-    """Yield (0-based first line, text) for each piece of a multi-document stream."""
+    """Yield (0-based first line, text) for each piece of a multi-document stream.
+
+    Directives (%YAML) and comments before a `---` stay with the document that follows.
+    """
     line = 0
     start = 0
     for match in _DOCUMENT_START.finditer(text):
         at = match.start()
-        if at > start:
+        if _CONTENT.search(text, start, at):
             yield line, text[start:at]
             line += text.count("\n", start, at)
             start = at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pulllint.loading.inputs import discover
+from pulllint.loading.inputs import InputFile, discover
 from pulllint.loading.yaml import MAX_DEPTH, read_documents, split_pieces
 
 
@@ -75,3 +75,12 @@ def test_directory_walk_skips_chart_templates(tmp_path: Path) -> None:
     (tmp_path / "templates" / "plain.yaml").write_text("kind: Pod\n")
     found = sorted(Path(p).relative_to(tmp_path).as_posix() for p in discover([str(tmp_path)]))
     assert found == ["chart/Chart.yaml", "chart/values.yaml", "templates/plain.yaml"]
+
+
+def test_directives_stay_with_their_document() -> None:
+    text = "%YAML 1.1\n---\nkind: Pod\n---\n# comment only\n---\nkind: Service\n"
+    documents = list(read_documents(text))
+    assert [d.problem for d in documents] == [None, None]
+    assert [d.line_offset for d in documents] == [0, 5]
+    data = text.encode()
+    assert [offset for offset, _ in InputFile("s.yaml", data).raw_pieces()] == [0, 3, 5]
