@@ -21,7 +21,6 @@ malformed file is a miss.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -189,6 +188,8 @@ class DiskCache:
             )
             for c in credentials
         ).encode("utf-8")
+        import hashlib  # only here and for single-answer files: a warm snapshot read needs no OpenSSL
+
         digest = hashlib.scrypt(material, salt=salt, n=2**13, r=8, p=1, dklen=32).hex()
         self._fingerprints[credentials] = digest
         return digest
@@ -213,12 +214,20 @@ class DiskCache:
         key = self._key(query)
         if key is None:
             return None
+        import hashlib
+
         return self._dir / (hashlib.sha256(key.encode("utf-8")).hexdigest() + ".json")
 
     def _batch_path(self, keys: Sequence[str]) -> Path:
-        """Named by the set of keys, in whatever order the queries come."""
-        digest = hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
-        return self._dir / f"batch-{digest}.json"
+        """Named by the set of keys, in whatever order the queries come.
+
+        A checksum is enough for a name: entries are looked up by their full key, so two sets that
+        share a name only cost a cache miss.
+        """
+        import zlib
+
+        joined = "\n".join(sorted(keys)).encode("utf-8")
+        return self._dir / f"batch-{zlib.crc32(joined):08x}-{zlib.adler32(joined):08x}-{len(keys)}.json"
 
     def get_batch(self, queries: Sequence[ImageQuery]) -> dict[ImageQuery, ImageFacts] | None:
         """Every answer of a set of queries asked before, from one file; None unless all are fresh.

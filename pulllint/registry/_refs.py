@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from pulllint.images import ImageRef
 
 DOCKER_HUB_DOMAINS = frozenset(
@@ -51,6 +49,8 @@ def is_loopback(hostport: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress  # a cache-only run never needs it
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
@@ -68,6 +68,8 @@ def matches_host_list(hostport: str, entries: tuple[str, ...]) -> bool:
         if not entry:
             continue
         if "/" in entry:
+            import ipaddress
+
             try:
                 if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
                     return True
