@@ -7,6 +7,7 @@ imported only when a network rule is selected and the run is not offline.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -215,7 +216,8 @@ def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagn
         code=rule.code,
         rule_name=rule.name,
         severity=severity,
-        message=finding.message,
+        # Findings repeat (one image in thousands of pods): share their text, not copies of it.
+        message=sys.intern(finding.message),
         path=finding.source.path,
         line=position.line,
         column=position.column,
@@ -224,7 +226,7 @@ def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagn
         template=finding.source.template,
         image=finding.image,
         object_id=finding.object_id,
-        fix=finding.fix,
+        fix=sys.intern(finding.fix) if finding.fix else None,
     )
 
 
