@@ -110,6 +110,12 @@ def _index(inputs: Sequence[InputFile]) -> Manifests:
             for offset, data in source.raw_pieces():
                 if _INDEXED_KIND.search(data):
                     add_piece(index, decode(source.path, offset, data, first=offset == 0))
+                    # Keep only the index: the second pass reads (and reports) everything else, and a
+                    # `kind: List` dump holding one Secret must not keep all its workloads for the run.
+                    index.workloads.clear()
+                    index.syntax_problems.clear()
+                    index.shape_problems.clear()
+                    index.inline_suppressions.clear()
         except OSError:
             continue  # reported by the second pass
     return index

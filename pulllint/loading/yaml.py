@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import Node, ScalarNode
 from ruamel.yaml.resolver import Resolver
 
 # libyaml's composer recurses in C: a few tens of thousands of nested collections overflow the stack.
@@ -148,11 +148,3 @@ def node_span(node: Node, offset: int) -> tuple[int, int, int, int]:
     """1-based (line, column, end line, end column) of a node in the file."""
     start, end = node.start_mark, node.end_mark
     return start.line + 1 + offset, start.column + 1, end.line + 1 + offset, end.column + 1
-
-
-def is_mapping(node: Node | None) -> bool:
-    return isinstance(node, MappingNode)
-
-
-def is_sequence(node: Node | None) -> bool:
-    return isinstance(node, SequenceNode)

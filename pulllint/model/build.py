@@ -276,7 +276,6 @@ class _DocumentReader:
                     continue
                 pod.containers.append(self.read_container(pod, section, entry, meta))
         secrets_node = pod_fields.get("imagePullSecrets")
-        pod.has_image_pull_secrets = secrets_node is not None and not _is_null(secrets_node)
         pod.image_pull_secrets = self.read_name_refs(secrets_node, meta)
         account = pod_fields.get("serviceAccountName") or pod_fields.get("serviceAccount")
         account_name = _string(account)

@@ -97,7 +97,6 @@ class PodSpec:
 
     __slots__ = (
         "containers",
-        "has_image_pull_secrets",
         "image_pull_secrets",
         "path",
         "platforms",
@@ -112,7 +111,6 @@ class PodSpec:
         self.position = position
         self.containers: list[Container] = []
         self.image_pull_secrets: tuple[Located, ...] = ()
-        self.has_image_pull_secrets = False  # the key is present (even when empty)
         self.service_account: Located | None = None
         # Platforms the scheduler may place the pod on, from nodeSelector / required node affinity;
         # empty: any.
