@@ -34,9 +34,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pulllint.images import ImageRef
 
-if TYPE_CHECKING:
-    from pulllint.config import Config
-
 __all__ = [
     "KNOWN_PUBLIC",
     "CloudRegistry",
@@ -343,24 +340,26 @@ class RegistryPolicy:
         self._cache: dict[tuple[str, str], HostInfo] = {}
 
     @classmethod
-    def from_config(cls, config: Config) -> RegistryPolicy:
-        return _policy_for(config.raw)
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any]) -> RegistryPolicy:
-        cloud = raw.get("cloud") or {}
-        allowed = raw.get("allowed-registries")
-        aws = cloud.get("aws-account-ids")
-        azure = cloud.get("azure-registries")
-        gcp = cloud.get("gcp-projects")
+    def from_lists(
+        cls,
+        *,
+        public: Iterable[str] = (),
+        private: Iterable[str] = (),
+        allowed: Iterable[str] | None = None,
+        dockerhub_mirror: str | None = None,
+        aws_account_ids: Iterable[str] | None = None,
+        azure_registries: Iterable[str] | None = None,
+        gcp_projects: Iterable[str] | None = None,
+    ) -> RegistryPolicy:
+        """A policy from the patterns as written (`host[:port][/path]` globs); None: not configured."""
         return cls(
-            public=_patterns(raw.get("public-registries", ())),
-            private=_patterns(raw.get("private-registries", ())),
+            public=_patterns(public),
+            private=_patterns(private),
             allowed=None if allowed is None else _patterns(allowed),
-            dockerhub_mirror=raw.get("dockerhub-mirror") or None,
-            aws_account_ids=None if aws is None else frozenset(_account_id(a) for a in aws),
-            azure_registries=None if azure is None else frozenset(str(a).lower() for a in azure),
-            gcp_projects=None if gcp is None else frozenset(str(p) for p in gcp),
+            dockerhub_mirror=dockerhub_mirror or None,
+            aws_account_ids=None if aws_account_ids is None else frozenset(aws_account_ids),
+            azure_registries=None if azure_registries is None else frozenset(a.lower() for a in azure_registries),
+            gcp_projects=None if gcp_projects is None else frozenset(gcp_projects),
         )
 
     def classify(self, ref: ImageRef) -> HostInfo:
@@ -392,21 +391,3 @@ class RegistryPolicy:
             return None
         account = cloud.account.lower() if cloud.provider == "azure" else cloud.account
         return None if account in own else own
-
-
-def _account_id(value: Any) -> str:
-    """An AWS account ID; YAML reads an unquoted one as a number (and drops its leading zeros)."""
-    return str(value).zfill(12) if isinstance(value, int) else str(value)
-
-
-_last_policy: tuple[Mapping[str, Any], RegistryPolicy] | None = None
-
-
-def _policy_for(raw: Mapping[str, Any]) -> RegistryPolicy:
-    """One policy per configuration document: every rule of a run shares its classification cache."""
-    global _last_policy
-    if _last_policy is not None and _last_policy[0] is raw:
-        return _last_policy[1]
-    policy = RegistryPolicy.from_mapping(raw)
-    _last_policy = (raw, policy)
-    return policy
