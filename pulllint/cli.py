@@ -212,11 +212,11 @@ def _keep_stdin() -> str:
 
 
 def _for_annotations(report: Report, chart_dirs: Sequence[str], stdin: str | None) -> Report:
-    """The report with Helm diagnostics moved to their template files (see pulllint.helm_templates)."""
+    """The report with Helm diagnostics moved to their template files (see reporters.helm_templates)."""
     if not any(d.template for d in report.diagnostics):
         return report
 
-    from pulllint.helm_templates import map_to_templates
+    from pulllint.reporters.helm_templates import map_to_templates
 
     workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
     return report._replace(diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace, stdin))

@@ -14,7 +14,7 @@ import pytest
 
 from pulllint.cli import main
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.helm_templates import (
+from pulllint.reporters.helm_templates import (
     KeyLine,
     TemplateLocator,
     choose_line,
@@ -24,7 +24,7 @@ from pulllint.helm_templates import (
     map_to_templates,
 )
 
-DATA = Path(__file__).resolve().parent / "data" / "workspace"
+DATA = Path(__file__).resolve().parents[1] / "data" / "workspace"
 DAEMONSET = "monitoring/templates/daemonset.yaml"
 
 AGENT = Diagnostic(
