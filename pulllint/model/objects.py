@@ -63,12 +63,14 @@ class ServiceAccount(NamedTuple):
 class Container:
     """One container of a pod spec: the unit most rules judge. Compared by identity (a dict key)."""
 
-    __slots__ = ("image", "image_position", "name", "pod", "position", "pull_policy", "section")
+    __slots__ = ("filled_by", "image", "image_position", "name", "pod", "position", "pull_policy", "section")
 
     def __init__(
         self,
         pod: PodSpec,
-        section: str,  # "containers", "initContainers" or "ephemeralContainers"
+        # "containers", "initContainers", "ephemeralContainers", or the last key of a `kinds` path
+        # ("steps", "sidecars", "container", "script" ...)
+        section: str,
         name: str | None,
         position: Position,  # the container's mapping
         image: str | None,  # None when the key is absent or not a string (PL002 reports the latter)
@@ -82,6 +84,9 @@ class Container:
         self.image = image
         self.image_position = image_position
         self.pull_policy = pull_policy
+        # An OpenShift image trigger that sets the image ("ImageStreamTag app:latest", where written):
+        # `image` is then the trigger's pullable image, or None when it names an ImageStreamTag.
+        self.filled_by: Located | None = None
 
     @property
     def workload(self) -> Workload:
@@ -101,6 +106,7 @@ class PodSpec:
         "path",
         "platforms",
         "position",
+        "pull_credentials",
         "service_account",
         "workload",
     )
@@ -115,6 +121,10 @@ class PodSpec:
         # Platforms the scheduler may place the pod on, from nodeSelector / required node affinity;
         # empty: any.
         self.platforms: tuple[Platform, ...] = ()
+        # Whose credentials pull the images: "kubelet" (the pod's imagePullSecrets, else its
+        # ServiceAccount's) or "image-import" (an OpenShift ImageStream: the image import uses every
+        # docker-config Secret of the stream's namespace, not a pod's).
+        self.pull_credentials = "kubelet"
 
 
 class Workload:
@@ -128,6 +138,17 @@ class Workload:
     @property
     def is_daemonset(self) -> bool:
         return self.meta.kind == "DaemonSet"
+
+
+class UnknownImageKind(NamedTuple):
+    """A document of a kind pulllint has no `kinds` entry for, holding `image` keys it did not check."""
+
+    meta: ObjectMeta
+    key: str  # how a `kinds` entry names the kind: "acme.example.com/Runner"
+    image: str  # the first unchecked image
+    position: Position  # of that image's value
+    paths: tuple[str, ...]  # container paths a `kinds` entry would need ("spec.runners[]"), first few
+    count: int  # unchecked `image` values in the document
 
 
 class ShapeProblem(NamedTuple):
@@ -176,6 +197,7 @@ class Manifests:
         "service_accounts",
         "shape_problems",
         "syntax_problems",
+        "unknown_image_kinds",
         "workloads",
     )
 
@@ -190,6 +212,7 @@ class Manifests:
         self.syntax_problems: list[SyntaxFinding] = []
         self.shape_problems: list[ShapeProblem] = []
         self.inline_suppressions: list[InlineSuppression] = []
+        self.unknown_image_kinds: list[UnknownImageKind] = []
         self.files = 0
         self.documents = 0
 
