@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pulllint import __version__
@@ -242,27 +242,56 @@ def _use_color(choice: str) -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvider:
-    """Registry settings from the configuration and the flags (the registry package stays unimported)."""
-    from pulllint.engine import registry_provider
-    from pulllint.registry import RegistrySettings
+class _ProgressLine:
+    """``pulllint: verifying images 12/200`` on a terminal's stderr, rewritten in place at most ten
+    times a second, and wiped when the last image is answered."""
 
-    raw = config.raw
-    ca_file = raw.get("ca-file")
-    if ca_file is not None and not os.path.isabs(ca_file):
-        ca_file = os.path.join(config.root, ca_file)
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        if done >= total:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+        else:
+            text = f"pulllint: verifying images {done}/{total}"
+            self._width = max(self._width, len(text))
+            sys.stderr.write("\r" + text)
+        sys.stderr.flush()
+
+
+def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvider:
+    """The registry wing behind the engine's seam, set up from the `registry` section and the flags."""
+    from pulllint.config import ConfigError
+    from pulllint.model.facts import ImageFacts, ImageQuery
+    from pulllint.registry import RegistrySettings, resolve
+
+    section = config.registry
     settings = RegistrySettings(
-        insecure_registries=tuple(raw.get("insecure-registries", ())),
-        ca_file=ca_file,
+        insecure_registries=section.insecure_registries,
+        ca_file=section.ca_file,
         cache_dir=args.cache_dir,
         use_cache=not args.no_cache,
-        tag_ttl_seconds=float(raw.get("cache-ttl", 3600.0)),
-        negative_ttl_seconds=float(raw.get("negative-cache-ttl", 300.0)),
+        tag_ttl_seconds=section.cache_ttl_seconds,
+        negative_ttl_seconds=section.negative_cache_ttl_seconds,
         use_docker_config=not args.no_docker_config,
-        timeout_seconds=float(raw.get("registry-timeout", 10.0)),
-        progress=sys.stderr.isatty(),
+        timeout_seconds=section.timeout_seconds,
+        progress=_ProgressLine() if sys.stderr.isatty() else None,
     )
-    return registry_provider(settings)
+
+    def provide(queries: Sequence[ImageQuery]) -> Mapping[ImageQuery, ImageFacts]:
+        try:
+            return resolve(queries, settings)
+        except ValueError as error:  # unusable settings, such as an unreadable ca-file
+            raise ConfigError(f"registry settings: {error}") from None
+
+    return provide
 
 
 def _report(result: Result, *, documented: bool) -> Report:
@@ -280,9 +309,9 @@ def _report(result: Result, *, documented: bool) -> Report:
 def _configured_rules() -> dict[str, type[Rule]]:
     """Built-in and plugin rules, plus those of the rule packs the nearest configuration names."""
     from pulllint.config import find_config, load_config
-    from pulllint.rules import all_rules
+    from pulllint.engine import available_rules
 
-    return all_rules(load_config(find_config(os.getcwd())))
+    return available_rules(load_config(find_config(os.getcwd())))
 
 
 def _list_rules(*, markdown: bool) -> int:

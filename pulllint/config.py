@@ -24,6 +24,34 @@ class ConfigError(Exception):
     """An unreadable or invalid configuration: exit code 2."""
 
 
+class RegistrySection(NamedTuple):
+    """How pulllint talks to registries (`insecure-registries`, `ca-file`, `cache-ttl` ...)."""
+
+    insecure_registries: tuple[str, ...] = ()
+    ca_file: str | None = None  # absolute: resolved against the configuration's folder
+    cache_ttl_seconds: float = 3600.0
+    negative_cache_ttl_seconds: float = 300.0
+    timeout_seconds: float = 10.0
+
+
+class CloudSection(NamedTuple):
+    """The cluster's own cloud accounts (`cloud:`); None: not configured."""
+
+    aws_account_ids: tuple[str, ...] | None = None
+    azure_registries: tuple[str, ...] | None = None
+    gcp_projects: tuple[str, ...] | None = None
+
+
+class PolicySection(NamedTuple):
+    """Which registries are public, private or allowed (`public-registries`, `allowed-registries` ...)."""
+
+    public_registries: tuple[str, ...] = ()
+    private_registries: tuple[str, ...] = ()
+    allowed_registries: tuple[str, ...] | None = None  # None: no allowlist
+    dockerhub_mirror: str | None = None
+    cloud: CloudSection = CloudSection()
+
+
 class Config(NamedTuple):
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
@@ -34,7 +62,10 @@ class Config(NamedTuple):
     rule_options: Mapping[str, Mapping[str, Any]] = _EMPTY
     path: str | None = None  # the file read, None for defaults
     root: str = "."  # per-file-ignores globs are relative to this folder
-    raw: Mapping[str, Any] = _EMPTY  # the validated document, for wings' own keys
+    policy: PolicySection = PolicySection()
+    registry: RegistrySection = RegistrySection()
+    rule_packs: tuple[str, ...] = ()  # absolute paths of pack files or folders, in the order given
+    rule_pack_names: tuple[str, ...] = ()  # the same, as written in the configuration (for messages)
 
 
 def find_config(start: str) -> str | None:
@@ -58,6 +89,15 @@ def load_config(path: str | None) -> Config:
     document = _read_document(path)
     _validate(document, path)
     return _from_document(document, path)
+
+
+def parse_config(document: Mapping[str, Any], origin: str = "<configuration>", root: str = ".") -> Config:
+    """A configuration from a document already read (`.pulllint.yaml`'s keys); relative paths in it are
+    relative to `root`. Raises ConfigError like `load_config`."""
+    _validate(document, origin)
+    return _from_document(document, os.path.join(root, os.path.basename(origin)))._replace(
+        path=None if origin.startswith("<") else origin
+    )
 
 
 def _pyproject_has_section(path: str) -> bool:
@@ -146,10 +186,51 @@ def _explain(error: Any) -> str:
     return message
 
 
+def _account_id(value: Any) -> str:
+    """An AWS account ID; YAML reads an unquoted one as a number (and drops its leading zeros)."""
+    return str(value).zfill(12) if isinstance(value, int) else str(value)
+
+
+def _strings(values: Any) -> tuple[str, ...] | None:
+    return None if values is None else tuple(str(v) for v in values)
+
+
+def _policy(document: Mapping[str, Any]) -> PolicySection:
+    cloud = document.get("cloud") or {}
+    aws = cloud.get("aws-account-ids")
+    return PolicySection(
+        public_registries=tuple(document.get("public-registries", ())),
+        private_registries=tuple(document.get("private-registries", ())),
+        allowed_registries=_strings(document.get("allowed-registries")),
+        dockerhub_mirror=document.get("dockerhub-mirror") or None,
+        cloud=CloudSection(
+            aws_account_ids=None if aws is None else tuple(_account_id(a) for a in aws),
+            azure_registries=_strings(cloud.get("azure-registries")),
+            gcp_projects=_strings(cloud.get("gcp-projects")),
+        ),
+    )
+
+
+def _registry(document: Mapping[str, Any], root: str) -> RegistrySection:
+    defaults = RegistrySection()
+    ca_file = document.get("ca-file")
+    return RegistrySection(
+        insecure_registries=tuple(document.get("insecure-registries", ())),
+        ca_file=None if ca_file is None else os.path.join(root, ca_file),
+        cache_ttl_seconds=float(document.get("cache-ttl", defaults.cache_ttl_seconds)),
+        negative_cache_ttl_seconds=float(
+            document.get("negative-cache-ttl", defaults.negative_cache_ttl_seconds)
+        ),
+        timeout_seconds=float(document.get("registry-timeout", defaults.timeout_seconds)),
+    )
+
+
 def _from_document(document: Mapping[str, Any], path: str) -> Config:
     def codes(key: str) -> tuple[str, ...]:
         return tuple(code.upper() for code in document.get(key, ()))
 
+    root = os.path.dirname(os.path.abspath(path))
+    packs = tuple(document.get("rule-packs", ()))
     return Config(
         select=codes("select") if "select" in document else None,
         extend_select=codes("extend-select"),
@@ -161,6 +242,9 @@ def _from_document(document: Mapping[str, Any], path: str) -> Config:
         fail_on=Severity.parse(document.get("fail-on", "error")),
         rule_options={code.upper(): dict(opts) for code, opts in document.get("rules", {}).items()},
         path=path,
-        root=os.path.dirname(os.path.abspath(path)),
-        raw=document,
+        root=root,
+        policy=_policy(document),
+        registry=_registry(document, root),
+        rule_packs=tuple(os.path.join(root, given) for given in packs),
+        rule_pack_names=packs,
     )

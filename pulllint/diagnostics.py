@@ -61,6 +61,9 @@ class Finding(NamedTuple):
     # Codes ignored by the object's `pulllint.dev/ignore` annotation (set by the model, used by the engine).
     object_ignores: frozenset[str] = frozenset()
     fix: str | None = None
+    # The finding's own default severity when its rule has several (a rule pack's entries carry theirs);
+    # None: the rule's. A `severity` in the configuration wins over both.
+    severity: Severity | None = None
 
 
 class Diagnostic(NamedTuple):

@@ -1,7 +1,11 @@
 """The one place that knows both wings: load -> model -> rules (-> registry facts) -> suppress.
 
-The flow goes one way. Rules are pure; everything slow (the registry) happens in `pulllint.registry`,
-imported only when a network rule is selected and the run is not offline.
+The flow goes one way. `prepare` builds the run's knowledge once (the selected rules with their
+validated options, the registry policy, the rule packs' entries, the query plan the network rules
+declare); `run` adds the index of the input's Secrets and ServiceAccounts and hands it all down, batch by
+batch. Rules are pure; everything slow (the registry) happens behind a `FactsProvider`, which the CLI
+builds from `pulllint.registry` only when a network rule is selected and the run is not offline.
+Nothing of a run outlives it.
 """
 
 from __future__ import annotations
@@ -9,24 +13,28 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-from pulllint.config import Config, ConfigError
+from pulllint.config import Config, ConfigError, PolicySection
 from pulllint.diagnostics import Diagnostic, Finding, Severity
+from pulllint.images import valid_reference
 from pulllint.loading.inputs import InputFile, decode, discover
 from pulllint.model.build import add_piece
-from pulllint.model.facts import ImageFacts
+from pulllint.model.facts import ImageFacts, ImageQuery, Platform, fill_platforms
+from pulllint.model.hosts import RegistryPolicy
 from pulllint.model.objects import Container, Manifests, ObjectMeta
-from pulllint.rules import Rule, RuleContext, all_rules
+from pulllint.model.pullsecrets import PullSecretIndex, SecretIndex, effective_credentials
+from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load_packs
+from pulllint.rules import Rule, RuleContext, RuleOption, all_rules
+from pulllint.rules._packs import PackRule, pack_rule
 from pulllint.suppression import Suppressor
 
 _INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
 
-if TYPE_CHECKING:
-    from pulllint.registry import RegistrySettings
-
-# The resolver seam: containers in, facts out. The CLI passes the registry's; tests pass their own.
-FactsProvider = Callable[[Manifests, Config], Mapping[Container, ImageFacts]]
+# The resolver seam: the run's unique questions in, the registry's answers out. The CLI passes the
+# registry's (`pulllint.registry.facts_provider`); tests pass their own.
+FactsProvider = Callable[[Sequence[ImageQuery]], Mapping[ImageQuery, ImageFacts]]
 
 
 class Result(NamedTuple):
@@ -41,8 +49,42 @@ class Result(NamedTuple):
         return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
 
 
+class SelectedRule(NamedTuple):
+    """A rule that runs, with what the engine decided for it once per run."""
+
+    rule: type[Rule]
+    options: Mapping[str, Any]
+    severity: Severity
+    # A `severity` in the configuration covers the code: a finding's own severity does not apply.
+    severity_configured: bool
+    pack_entries: tuple[PackEntry, ...] = ()
+
+
+class QueryPlan(NamedTuple):
+    """What the selected network rules need asked of the registry, merged."""
+
+    # The platforms a pod that pins none is checked for (empty: platforms are not asked for).
+    platforms: tuple[Platform, ...] = ()
+
+
+class RunPlan(NamedTuple):
+    """The run's knowledge that needs no input: built once by `prepare`, read by every batch."""
+
+    rules: Mapping[str, SelectedRule]
+    known_codes: frozenset[str]  # every rule that exists, run or not (for unknown-code suppressions)
+    policy: RegistryPolicy
+    plan: QueryPlan | None  # None: the registry is not asked
+
+
 def _longest_match(code: str, prefixes: Iterable[str]) -> int:
     return max((len(p) for p in prefixes if code.startswith(p)), default=-1)
+
+
+def available_rules(config: Config) -> dict[str, type[Rule]]:
+    """Every rule by code: built-ins, entry points, then one per code of the configured rule packs."""
+    rules = all_rules()
+    user = entries_by_code(load_packs(config.rule_packs, config.rule_pack_names), frozenset(rules))
+    return {**rules, **{code: pack_rule(code, entries) for code, entries in user.items()}}
 
 
 def select_rules(rules: Mapping[str, type[Rule]], config: Config) -> dict[str, type[Rule]]:
@@ -75,17 +117,95 @@ def effective_severity(rule: type[Rule], config: Config) -> Severity:
     return best[1]
 
 
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}.get(
+        kind, kind.__name__
+    )
+
+
+def _check_option(code: str, name: str, option: RuleOption, value: Any) -> None:
+    where = f"rules.{code}.{name}"
+    # bool is an int in Python, not in YAML: `true` is not a number.
+    wrong = isinstance(value, bool) and option.type is not bool
+    if wrong or not isinstance(value, option.type):
+        raise ConfigError(f"{where}: expected {_type_name(option.type)}, got {value!r}")
+    if option.items is not None and isinstance(value, list):
+        for number, item in enumerate(value):
+            if (isinstance(item, bool) and option.items is not bool) or not isinstance(item, option.items):
+                raise ConfigError(f"{where}[{number}]: expected {_type_name(option.items)}, got {item!r}")
+
+
 def rule_options(rule: type[Rule], config: Config) -> dict[str, object]:
+    """The rule's options: its defaults, then the configuration's values, each checked by type."""
     given = config.rule_options.get(rule.code, {})
     options: dict[str, object] = {name: option.default for name, option in rule.options.items()}
     for name, value in given.items():
         option = rule.options.get(name)
         if option is None:
-            raise ConfigError(f"rules.{rule.code}.{name}: unknown option of {rule.code} {rule.name}")
-        if not isinstance(value, option.type):
-            raise ConfigError(f"rules.{rule.code}.{name}: expected {option.type.__name__}, got {value!r}")
+            known = ", ".join(rule.options) or "none"
+            raise ConfigError(
+                f"rules.{rule.code}.{name}: unknown option of {rule.code} {rule.name} (options: {known})"
+            )
+        _check_option(rule.code, name, option, value)
         options[name] = value
     return options
+
+
+def registry_policy(section: PolicySection) -> RegistryPolicy:
+    cloud = section.cloud
+    return RegistryPolicy.from_lists(
+        public=section.public_registries,
+        private=section.private_registries,
+        allowed=section.allowed_registries,
+        dockerhub_mirror=section.dockerhub_mirror,
+        aws_account_ids=cloud.aws_account_ids,
+        azure_registries=cloud.azure_registries,
+        gcp_projects=cloud.gcp_projects,
+    )
+
+
+def prepare(config: Config, *, online: bool) -> RunPlan:
+    """The run's rules, options, policy and query plan; raises ConfigError (exit 2) for any mistake.
+
+    Every rule's options are validated, selected or not, so a typo never waits for the day its rule
+    is turned on. `online`: network rules run (a facts provider is given and the run is not offline).
+    """
+    available = available_rules(config)
+    for code in config.rule_options:
+        if code not in available:
+            raise ConfigError(f"rules.{code}: unknown rule (see `pulllint rules`)")
+    options = {code: MappingProxyType(rule_options(rule, config)) for code, rule in available.items()}
+    chosen = select_rules(available, config)
+    if not online:
+        chosen = {code: rule for code, rule in chosen.items() if not rule.needs_network}
+    builtin = builtin_entries() if any(issubclass(r, PackRule) for r in chosen.values()) else ()
+    selected: dict[str, SelectedRule] = {}
+    platforms: tuple[Platform, ...] = ()
+    asks = False
+    for code, rule in chosen.items():
+        try:
+            need = rule.registry_need(options[code])
+        except ValueError as error:
+            raise ConfigError(f"rules.{code}: {error}") from None
+        if need is not None:
+            asks = True
+            platforms = platforms or need.platforms
+        entries: tuple[PackEntry, ...] = ()
+        if issubclass(rule, PackRule):
+            entries = rule.entries or tuple(e for e in builtin if e.code == code)
+        selected[code] = SelectedRule(
+            rule,
+            options[code],
+            effective_severity(rule, config),
+            any(code.startswith(p) for p in config.severity),
+            entries,
+        )
+    return RunPlan(
+        MappingProxyType(selected),
+        frozenset(available),
+        registry_policy(config.policy),
+        QueryPlan(platforms) if asks else None,
+    )
 
 
 def load_manifests(paths: Sequence[str]) -> Manifests:
@@ -154,39 +274,43 @@ def run(
     Rules see one batch of documents at a time (plus every Secret and ServiceAccount of the input);
     findings about a Secret or ServiceAccount are the same in every batch and are reported once.
     """
-    available = all_rules(config)
-    rules = select_rules(available, config)
-    options = {code: rule_options(rule, config) for code, rule in rules.items()}
-    if offline or facts_provider is None:
-        rules = {code: rule for code, rule in rules.items() if not rule.needs_network}
-    wants_facts = facts_provider is not None and any(rule.needs_network for rule in rules.values())
+    online = not offline and facts_provider is not None
+    plan = prepare(config, online=online)
     inputs = [InputFile(path) for path in discover(paths)]
     index = _index(inputs)
+    secrets = SecretIndex(index.secrets, index.service_accounts)
+    answered: dict[ImageQuery, ImageFacts] = {}
 
     suppressor = Suppressor(config.per_file_ignores, config.root)
-    severities = {code: effective_severity(rule, config) for code, rule in rules.items()}
-    # Rules whose severity the configuration sets: a finding's own default (pack entries) does not apply.
-    configured = {code for code in rules if any(code.startswith(p) for p in config.severity)}
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str, int, int, str]] = set()
     suppressed = files = documents = 0
     images: set[str] = set()
     annotated: list[ObjectMeta] = []
+    checks = [selected for selected in plan.rules.values() if not selected.rule.after_suppression]
     for batch in _batches(inputs, index, batch_documents):
         files += batch.files
         documents += batch.documents
         images.update(c.image for c in batch.containers() if c.image)
         suppressor.add(batch)
         annotated.extend(w.meta for w in batch.workloads if w.meta.ignores)
-        facts = facts_provider(batch, config) if wants_facts and facts_provider is not None else {}
-        for code, rule in rules.items():
-            if rule.after_suppression:
-                continue
-            ctx = RuleContext(batch, config, options[code], facts)
-            instance = rule()
-            for finding in instance.check(ctx):
+        pull_secrets = PullSecretIndex(batch, secrets)
+        facts: Mapping[Container, ImageFacts] = {}
+        if plan.plan is not None and facts_provider is not None:
+            facts = _facts(batch, pull_secrets, plan.plan, facts_provider, answered)
+        for selected in checks:
+            rule = selected.rule
+            ctx = RuleContext(
+                batch,
+                selected.options,
+                plan.policy,
+                pull_secrets,
+                facts,
+                pack_entries=selected.pack_entries,
+            )
+            for finding in rule().check(ctx):
                 key = (
-                    code,
+                    rule.code,
                     finding.source.path,
                     finding.position.line,
                     finding.position.column,
@@ -195,33 +319,61 @@ def run(
                 if key in seen:
                     continue  # a Secret's finding, already reported by an earlier batch
                 seen.add(key)
-                if suppressor.suppressed(code, finding):
+                if suppressor.suppressed(rule.code, finding):
                     suppressed += 1
                 else:
-                    own = None if code in configured else instance.severity_of(finding)
-                    diagnostics.append(_diagnostic(rule, own or severities[code], finding))
+                    diagnostics.append(_diagnostic(selected, finding))
 
-    post = [rule for rule in rules.values() if rule.after_suppression]
+    post = [selected for selected in plan.rules.values() if selected.rule.after_suppression]
     if post:
         annotated += [secret.meta for secret in index.secrets if secret.meta.ignores]
         annotated += [account.meta for account in index.service_accounts if account.meta.ignores]
-        unused = tuple(suppressor.unused(annotated, frozenset(rules), frozenset(available)))
+        unused = tuple(suppressor.unused(annotated, frozenset(plan.rules), plan.known_codes))
         final = Manifests(secrets=index.secrets, service_accounts=index.service_accounts)
-        for rule in post:
-            ctx = RuleContext(final, config, options[rule.code], {}, unused)
-            for finding in rule().check(ctx):
-                if not suppressor.suppressed(rule.code, finding):
-                    diagnostics.append(_diagnostic(rule, severities[rule.code], finding))
+        for selected in post:
+            ctx = RuleContext(final, selected.options, plan.policy, unused_suppressions=unused)
+            for finding in selected.rule().check(ctx):
+                if not suppressor.suppressed(selected.rule.code, finding):
+                    diagnostics.append(_diagnostic(selected, finding))
     diagnostics.sort(key=lambda d: d.sort_key)
-    return Result(diagnostics, rules, files, len(images), documents, suppressed)
+    ran = {code: selected.rule for code, selected in plan.rules.items()}
+    return Result(diagnostics, ran, files, len(images), documents, suppressed)
 
 
-def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagnostic:
+def _facts(
+    batch: Manifests,
+    pull_secrets: PullSecretIndex,
+    plan: QueryPlan,
+    provider: FactsProvider,
+    answered: dict[ImageQuery, ImageFacts],
+) -> dict[Container, ImageFacts]:
+    """The registry's answer for each container of the batch: one query per unique (reference,
+    credentials, platform), each asked once per run (`answered` spans the batches)."""
+    wanted: dict[Container, ImageQuery] = {}
+    for container in batch.containers():
+        ref = valid_reference(container.image)
+        if ref is None:
+            continue
+        credentials = effective_credentials(container, pull_secrets)
+        if plan.platforms:
+            platforms = fill_platforms(container.pod.platforms, plan.platforms)
+            wanted[container] = ImageQuery(ref, credentials, platforms[0], platforms)
+        else:
+            wanted[container] = ImageQuery(ref, credentials)
+    missing = [query for query in dict.fromkeys(wanted.values()) if query not in answered]
+    if missing:
+        answered.update(provider(missing))
+    return {container: answered[query] for container, query in wanted.items() if query in answered}
+
+
+def _diagnostic(selected: SelectedRule, finding: Finding) -> Diagnostic:
+    rule = selected.rule
+    own = None if selected.severity_configured else finding.severity
     position = finding.position
     return Diagnostic(
         code=rule.code,
         rule_name=rule.name,
-        severity=severity,
+        severity=own or selected.severity,
         # Findings repeat (one image in thousands of pods): share their text, not copies of it.
         message=sys.intern(finding.message),
         path=finding.source.path,
@@ -234,51 +386,3 @@ def _diagnostic(rule: type[Rule], severity: Severity, finding: Finding) -> Diagn
         object_id=finding.object_id,
         fix=sys.intern(finding.fix) if finding.fix else None,
     )
-
-
-def registry_provider(settings: RegistrySettings) -> FactsProvider:
-    """The facts provider of a real run: the pod's credentials and platform in, registry answers out.
-
-    One provider serves every batch of a run and remembers its answers, so an image used in many
-    batches is asked about once (the resolver also deduplicates within a batch and caches on disk).
-    """
-    from pulllint.model.facts import ImageQuery, Platform, Status
-    from pulllint.model.hosts import cloud_registry
-    from pulllint.model.pullsecrets import effective_credentials
-    from pulllint.registry import resolve
-    from pulllint.rules._images import valid_reference
-
-    answered: dict[ImageQuery, ImageFacts] = {}
-
-    def provide(batch: Manifests, config: Config) -> dict[Container, ImageFacts]:
-        available = all_rules(config)
-        checks_platform = "PL404" in select_rules(available, config)
-        default = rule_options(available["PL404"], config)["default-platform"]
-        try:
-            default_platform = Platform.parse(str(default))
-        except ValueError as error:
-            raise ConfigError(f"rules.PL404.default-platform: {error}") from None
-        wanted: dict[Container, ImageQuery] = {}
-        for container in batch.containers():
-            ref = valid_reference(container.image)
-            if ref is None:
-                continue
-            platform = (container.pod.platforms or (default_platform,))[0] if checks_platform else None
-            wanted[container] = ImageQuery(ref, effective_credentials(container, batch), platform)
-        missing = [query for query in set(wanted.values()) if query not in answered]
-        if missing:
-            try:
-                answered.update(resolve(missing, settings))
-            except ValueError as error:  # unusable settings, such as an unreadable ca-file
-                raise ConfigError(f"registry settings: {error}") from None
-        facts: dict[Container, ImageFacts] = {}
-        for container, query in wanted.items():
-            answer = answered[query]
-            refused = answer.status in (Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED)
-            if refused and not query.credentials and cloud_registry(query.image.domain, query.image.path):
-                # The node's cloud identity pulls it (PL205 names the permission); we cannot check that.
-                answer = answer._replace(status=Status.UNVERIFIED, detail="pulled with the node's identity")
-            facts[container] = answer
-        return facts
-
-    return provide

@@ -17,7 +17,9 @@ Grammar (from distribution/reference)::
 
 Entry points: ``parse_image`` (what the kubelet does, cached), ``parse`` (Go ``Parse``: no
 normalisation), ``parse_normalized_named``, ``parse_docker_ref`` (what containerd pulls) and
-``with_name``.
+``with_name``; for a container's ``image`` string as written: ``unrendered_reason`` (a template left
+unrendered or an empty value), ``parsed_or_error`` and ``valid_reference``. The caches are memos of pure
+functions of one string: they never change an answer.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ __all__ = [
     "parse_docker_ref",
     "parse_image",
     "parse_normalized_named",
+    "parsed_or_error",
+    "unrendered_reason",
+    "valid_reference",
     "with_name",
 ]
 
@@ -280,3 +285,43 @@ def _split_domain(domain: str) -> tuple[str, int | None]:
         host, colon, port = domain.partition(":")
         rest = colon + port
     return host, int(rest[1:]) if rest else None
+
+
+# --- an `image:` value as written ------------------------------------------------------------------
+
+# What template engines leave behind when a value is missing or a template was not rendered.
+_PLACEHOLDERS = re.compile(r"\{\{|\}\}|\$\{[^}]*\}?|<no value>|<nil>|%!|\$\([A-Za-z_][A-Za-z0-9_]*\)")
+
+
+@functools.lru_cache(maxsize=8192)
+def unrendered_reason(image: str) -> str | None:
+    """Why `image` looks like an unrendered template or an empty value, or None."""
+    if not image.strip():
+        return "the image is empty"
+    match = _PLACEHOLDERS.search(image)
+    if match:
+        return f"the image contains the template placeholder {match.group(0)!r}"
+    if image.endswith(":") and "/" not in image.rsplit(":", 1)[-1]:
+        return "the tag is empty (a missing tag value rendered as nothing)"
+    if image.endswith("@"):
+        return "the digest is empty"
+    if image.startswith((":", "@", "/")):
+        return "the repository is empty (a missing repository value rendered as nothing)"
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
+def parsed_or_error(image: str) -> ImageRef | InvalidReference:
+    """The kubelet's reading of `image`: an ImageRef, or the error it would report."""
+    try:
+        return parse_image(image)
+    except InvalidReference as error:
+        return error
+
+
+def valid_reference(image: str | None) -> ImageRef | None:
+    """The parsed reference when the image is present, rendered and valid; None otherwise."""
+    if image is None or unrendered_reason(image) is not None:
+        return None
+    result = parsed_or_error(image)
+    return result if isinstance(result, ImageRef) else None

@@ -9,10 +9,22 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from pulllint.diagnostics import Finding, Position, Source
 from pulllint.model.objects import InlineSuppression, Manifests, ObjectMeta
-from pulllint.rules import UnusedSuppression
+
+
+class UnusedSuppression(NamedTuple):
+    """A suppression (or some codes of it) that suppressed nothing: what PL003 reports."""
+
+    source: Source
+    position: Position
+    codes: frozenset[str]  # the codes that suppressed nothing (empty: a bare ignore)
+    kind: str  # "inline" or "annotation"
+    unknown: frozenset[str] = frozenset()  # codes that name no rule at all
+    meta: ObjectMeta | None = None
+    inline: InlineSuppression | None = None
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> str | None:

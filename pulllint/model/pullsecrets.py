@@ -18,8 +18,8 @@
 Decoded credentials live only in `RegistryCredential` objects (whose repr hides them). Problems are
 described by secret, key and host, never by value.
 
-Everything is computed once per `Manifests` (`pull_secret_index`) and per pod, so rules can ask per
-container on streams of thousands of workloads.
+Secrets are decoded once per run (`SecretIndex`, built by the engine) and each pod's secrets resolved once
+per batch (`PullSecretIndex`), so rules can ask per container on streams of thousands of workloads.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ __all__ = [
     "DecodedSecret",
     "PodPullSecrets",
     "PullSecretIndex",
+    "SecretIndex",
     "SecretProblem",
     "SecretRef",
     "decode_secret",
     "effective_credentials",
-    "pull_secret_index",
     "wrong_type_problem",
 ]
 
@@ -501,13 +501,11 @@ class _ByName:
         return None
 
 
-class _SharedIndex:
-    """The input's Secrets and ServiceAccounts: the same for every batch of a run, so decoded once."""
+class SecretIndex:
+    """The run's Secrets and ServiceAccounts, by namespace and name: built once per run by the engine
+    and shared by every batch, so each Secret is decoded once. Lives only as long as the run."""
 
     def __init__(self, secrets: list[SecretObject], accounts: list[ServiceAccount]) -> None:
-        self.secret_list = secrets
-        self.account_list = accounts
-        self.size = (len(secrets), len(accounts))
         self.secrets = _ByName()
         for secret in secrets:
             self.secrets.add(secret.meta.namespace, secret.meta.name, secret)
@@ -541,8 +539,8 @@ class PullSecretIndex:
     same lists); each pod's resolution is computed once.
     """
 
-    def __init__(self, manifests: Manifests, shared: _SharedIndex | None = None) -> None:
-        self._shared = shared or _SharedIndex(manifests.secrets, manifests.service_accounts)
+    def __init__(self, manifests: Manifests, shared: SecretIndex | None = None) -> None:
+        self._shared = shared or SecretIndex(manifests.secrets, manifests.service_accounts)
         self._manifests = manifests
         self._pods: dict[PodSpec, PodPullSecrets] = {}
 
@@ -603,35 +601,6 @@ class PullSecretIndex:
                     yield self._ref(ref, meta, meta.namespace)
 
 
-_last_shared: _SharedIndex | None = None
-_last_index: tuple[Manifests, tuple[int, int], PullSecretIndex] | None = None
-
-
-def pull_secret_index(manifests: Manifests) -> PullSecretIndex:
-    """The index of `manifests`, built once and shared by every rule of a run (and the registry wing).
-
-    Secrets and ServiceAccounts are decoded once for all the batches that share them.
-    """
-    global _last_shared, _last_index
-    size = (len(manifests.workloads), manifests.documents)
-    if _last_index is not None and _last_index[0] is manifests and _last_index[1] == size:
-        cached = _last_index[2]
-        if cached._shared.size == (len(manifests.secrets), len(manifests.service_accounts)):
-            return cached
-    shared = _last_shared
-    if (
-        shared is None
-        or shared.secret_list is not manifests.secrets
-        or shared.account_list is not manifests.service_accounts
-        or shared.size != (len(manifests.secrets), len(manifests.service_accounts))
-    ):
-        shared = _SharedIndex(manifests.secrets, manifests.service_accounts)
-        _last_shared = shared
-    index = PullSecretIndex(manifests, shared)
-    _last_index = (manifests, size, index)
-    return index
-
-
 def _image_ref(image: str | None) -> ImageRef | None:
     if not image:
         return None
@@ -641,7 +610,7 @@ def _image_ref(image: str | None) -> ImageRef | None:
         return None
 
 
-def effective_credentials(container: Container, manifests: Manifests) -> tuple[RegistryCredential, ...]:
+def effective_credentials(container: Container, index: PullSecretIndex) -> tuple[RegistryCredential, ...]:
     """The decoded, host-matching credentials the kubelet would try for the container's image, in order.
 
     Each credential's origin is ``secret <namespace>/<name>`` (``secret <name>`` without a namespace).
@@ -651,4 +620,4 @@ def effective_credentials(container: Container, manifests: Manifests) -> tuple[R
     ref = _image_ref(container.image)
     if ref is None:
         return ()
-    return pull_secret_index(manifests).pod(container.pod).credentials(ref.name)
+    return index.pod(container.pod).credentials(ref.name)

@@ -10,6 +10,7 @@ Third-party packages add rules through the entry-point group `pulllint.rules`; e
 
 from __future__ import annotations
 
+import builtins
 import functools
 import importlib
 import os
@@ -19,12 +20,15 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from pulllint.diagnostics import Finding, Position, Severity, Source
-from pulllint.model.facts import ImageFacts
-from pulllint.model.objects import Container, InlineSuppression, Manifests, ObjectMeta
+from pulllint.diagnostics import Finding, Position, Severity
+from pulllint.model.facts import ImageFacts, Platform
+from pulllint.model.hosts import RegistryPolicy
+from pulllint.model.objects import Container, Manifests, ObjectMeta
+from pulllint.model.pullsecrets import PullSecretIndex
 
 if TYPE_CHECKING:
-    from pulllint.config import Config
+    from pulllint.rulepacks import PackEntry
+    from pulllint.suppression import UnusedSuppression
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 ENTRY_POINT_GROUP = "pulllint.rules"
@@ -60,32 +64,48 @@ BUILTIN_RULE_MODULES = (
 
 
 class RuleOption(NamedTuple):
-    """An option a rule reads from `rules: {CODE: {name: value}}` in the configuration."""
+    """An option a rule reads from `rules: {CODE: {name: value}}` in the configuration.
+
+    `type` is the value's type; for a list, `items` is the type of its elements.
+    """
 
     default: Any
-    type: type
+    type: builtins.type
     description: str
+    items: builtins.type | None = None
+
+
+class RegistryNeed(NamedTuple):
+    """What a network rule needs the registry to be asked. The engine builds the queries from these.
+
+    Every network rule needs the manifest's existence; `platforms` asks for the platform list too:
+    the platforms a pod that pins none must run on (empty: the platform is not needed).
+    """
+
+    platforms: tuple[Platform, ...] = ()
 
 
 class RuleContext(NamedTuple):
-    """Everything a rule may read. Plain data: rules stay pure and unit-testable."""
+    """Everything a rule may read: one batch of the model and the run's knowledge, as plain data.
+
+    The engine builds it; rules stay pure and unit-testable with hand-built values.
+    """
 
     manifests: Manifests
-    config: Config
-    options: Mapping[str, Any] = _EMPTY
+    options: Mapping[str, Any] = _EMPTY  # this rule's own options, defaults filled and validated
+    policy: RegistryPolicy = RegistryPolicy()
+    # The pull secrets every pod of the batch would have (built from the run's Secret index).
+    pull_secrets: PullSecretIndex | None = None
     facts: Mapping[Container, ImageFacts] = MappingProxyType({})
     # Filled only for post-suppression rules (PL003): suppressions that matched nothing.
     unused_suppressions: tuple[UnusedSuppression, ...] = ()
+    # Filled only for pack rules (PL303 and the user's packs): the entries of this rule's code.
+    pack_entries: tuple[PackEntry, ...] = ()
 
-
-class UnusedSuppression(NamedTuple):
-    source: Source
-    position: Position
-    codes: frozenset[str]  # the codes that suppressed nothing (empty: a bare ignore)
-    kind: str  # "inline" or "annotation"
-    unknown: frozenset[str] = frozenset()  # codes that name no rule at all
-    meta: ObjectMeta | None = None
-    inline: InlineSuppression | None = None
+    @property
+    def secrets(self) -> PullSecretIndex:
+        """The batch's pull-secret index (built from the batch alone when a test gives none)."""
+        return self.pull_secrets if self.pull_secrets is not None else PullSecretIndex(self.manifests)
 
 
 class Rule:
@@ -104,10 +124,13 @@ class Rule:
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def severity_of(self, finding: Finding) -> Severity | None:
-        """A finding's own default severity, when the rule has several (rule-pack entries carry theirs);
-        None: the rule's. Asked right after `check` yields the finding; a configured `severity` wins."""
-        return None
+    @classmethod
+    def registry_need(cls, options: Mapping[str, Any]) -> RegistryNeed | None:
+        """What this rule needs asked of the registry (None: nothing; it judges the model alone).
+
+        Raises ValueError for an option value it cannot use; the engine names the option.
+        """
+        return RegistryNeed() if cls.needs_network else None
 
     @classmethod
     def documentation(cls) -> str:
@@ -156,22 +179,17 @@ class RuleLoadError(Exception):
     """A third-party rule that cannot be loaded or breaks the rule contract."""
 
 
-def all_rules(config: Config | None = None) -> dict[str, type[Rule]]:
-    """Every rule by code: built-ins, entry points, then the rule packs `config` names (`rule-packs`).
+def all_rules() -> dict[str, type[Rule]]:
+    """Every installed rule by code: built-ins, then entry points (which may not redefine a code).
 
-    Codes are unique: a plugin or a pack that redefines one is an error.
+    The rules of the configuration's rule packs come on top (`pulllint.engine.available_rules`).
     """
-    rules = _installed_rules()
-    if config is None or not config.raw.get("rule-packs"):
-        return rules
-    from pulllint.rules.packs import pack_rules
-
-    return {**rules, **{rule.code: rule for rule in pack_rules(config, frozenset(rules))}}
+    return dict(_installed_rules())
 
 
 @functools.cache
-def _installed_rules() -> dict[str, type[Rule]]:
-    """Built-ins first, then entry points (which may not redefine a code)."""
+def _installed_rules() -> Mapping[str, type[Rule]]:
+    """Built-ins first, then entry points. Cached: classes, the same for the whole process."""
     rules: dict[str, type[Rule]] = {}
     for module_name in BUILTIN_RULE_MODULES:
         module = importlib.import_module(f"{__name__}.{module_name}")
@@ -181,7 +199,7 @@ def _installed_rules() -> dict[str, type[Rule]]:
         if rule_class.code in rules:
             raise RuleLoadError(f"rule {rule_class.code} from a plugin redefines an existing code")
         rules[rule_class.code] = rule_class
-    return rules
+    return MappingProxyType(rules)
 
 
 def _plugins_installed() -> bool:

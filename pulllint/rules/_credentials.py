@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from pulllint.images import ImageRef
-from pulllint.model.hosts import HostInfo, HostKind, RegistryPolicy
+from pulllint.images import ImageRef, valid_reference
+from pulllint.model.hosts import HostInfo, HostKind
 from pulllint.model.objects import Container
-from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets, pull_secret_index
+from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import RuleContext
-from pulllint.rules._images import valid_reference
 
 # The kubelet finds no credential for the image: it pulls anonymously, or with the node's identity.
 NO_MATCHING_SECRET = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
@@ -24,9 +23,9 @@ class ImageCredentials(NamedTuple):
     verdict: CredentialVerdict
 
 
-def images_on(ctx: RuleContext, policy: RegistryPolicy, kind: HostKind) -> Iterator[ImageCredentials]:
+def images_on(ctx: RuleContext, kind: HostKind) -> Iterator[ImageCredentials]:
     """Every valid image on a host of `kind`, with what the kubelet would find for it."""
-    index = pull_secret_index(ctx.manifests)
+    index, policy = ctx.secrets, ctx.policy
     for container in ctx.manifests.containers():
         ref = valid_reference(container.image)
         if ref is None:

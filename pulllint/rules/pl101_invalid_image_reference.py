@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.images import InvalidReference
+from pulllint.images import InvalidReference, parsed_or_error, unrendered_reason
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import parsed, unrendered_reason
 
 
 class InvalidImageReference(Rule):
@@ -51,7 +50,7 @@ class InvalidImageReference(Rule):
                     fix=f"image: {image.strip()}",
                 )
                 continue
-            result = parsed(image)
+            result = parsed_or_error(image)
             if isinstance(result, InvalidReference):
                 yield container_finding(
                     container,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
+from pulllint.images import valid_reference
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
 
 
 class MissingTag(Rule):

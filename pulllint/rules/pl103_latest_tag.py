@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import ClassVar
 
 from pulllint.diagnostics import Finding, Severity
+from pulllint.images import valid_reference
 from pulllint.rules import Rule, RuleContext, RuleOption, container_finding
-from pulllint.rules._images import valid_reference
 
 
 class LatestTag(Rule):

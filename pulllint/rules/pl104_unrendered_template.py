@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
+from pulllint.images import unrendered_reason
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import unrendered_reason
 
 
 class UnrenderedTemplate(Rule):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.hosts import HostKind, RegistryPolicy
+from pulllint.model.hosts import HostKind
 from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._credentials import images_on
@@ -55,7 +55,7 @@ class MissingPullSecret(Rule):
     summary = "A private registry's image, and the pod has no pull secret (own or its ServiceAccount's)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.PRIVATE):
+        for image in images_on(ctx, HostKind.PRIVATE):
             container, ref, host, secrets = image.container, image.ref, image.host, image.secrets
             if image.verdict is not CredentialVerdict.NO_SECRETS or pulls_anonymously(ctx, container):
                 continue  # online, an anonymous answer shows the image is public after all

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.pullsecrets import SecretRef, pull_secret_index
+from pulllint.model.pullsecrets import SecretRef
 from pulllint.rules import Rule, RuleContext, object_finding
 
 
@@ -40,7 +40,7 @@ class UndefinedPullSecret(Rule):
     enabled_by_default = False
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        index = pull_secret_index(ctx.manifests)
+        index = ctx.secrets
         for ref in (*index.service_account_refs, *index.pod_refs()):
             if ref.secret is None:
                 yield _finding(ref)

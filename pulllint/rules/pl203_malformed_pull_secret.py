@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.objects import ObjectMeta
-from pulllint.model.pullsecrets import SecretProblem, pull_secret_index, wrong_type_problem
+from pulllint.model.pullsecrets import SecretProblem, wrong_type_problem
 from pulllint.rules import Rule, RuleContext, object_finding
 
 
@@ -54,7 +54,7 @@ class MalformedPullSecret(Rule):
     summary = "A pull secret of the wrong type, with bad base64 or JSON, or without auths."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        index = pull_secret_index(ctx.manifests)
+        index = ctx.secrets
         for decoded in index.secrets:
             for problem in decoded.problems:
                 yield _at_secret(decoded.secret.meta, problem)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.images import ImageRef
-from pulllint.model.hosts import HostKind, RegistryPolicy
+from pulllint.model.hosts import HostKind
 from pulllint.model.keyring import explain_miss
 from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import Rule, RuleContext, container_finding
@@ -54,7 +54,7 @@ class PullSecretHostMismatch(Rule):
     summary = "The pod has pull secrets, but none covers the image's registry (kubelet matching rules)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.PRIVATE):
+        for image in images_on(ctx, HostKind.PRIVATE):
             container, ref, secrets = image.container, image.ref, image.secrets
             if image.verdict is not CredentialVerdict.MISMATCH or pulls_anonymously(ctx, container):
                 continue  # online, an anonymous answer shows the image is public after all

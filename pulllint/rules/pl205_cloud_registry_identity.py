@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.hosts import HostKind, RegistryPolicy
+from pulllint.model.hosts import HostKind
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
@@ -50,7 +50,7 @@ class CloudRegistryIdentity(Rule):
     summary = "A cloud registry's image pulled with the node's identity: which permission that needs."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for image in images_on(ctx, RegistryPolicy.from_config(ctx.config), HostKind.CLOUD):
+        for image in images_on(ctx, HostKind.CLOUD):
             container, ref, cloud = image.container, image.ref, image.host.cloud
             if cloud is None or image.verdict not in NO_MATCHING_SECRET:
                 continue

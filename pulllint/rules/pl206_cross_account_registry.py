@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.hosts import CloudRegistry, HostKind, RegistryPolicy
+from pulllint.model.hosts import CloudRegistry, HostKind
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
@@ -50,10 +50,10 @@ class CrossAccountRegistry(Rule):
     summary = "A cloud registry of another account than the cluster's (needs `cloud` in the config)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
+        policy = ctx.policy
         if policy.aws_account_ids is None and policy.azure_registries is None and policy.gcp_projects is None:
             return
-        for image in images_on(ctx, policy, HostKind.CLOUD):
+        for image in images_on(ctx, HostKind.CLOUD):
             container, cloud = image.container, image.host.cloud
             if cloud is None or image.verdict not in NO_MATCHING_SECRET:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.hosts import HostKind, RegistryPolicy
+from pulllint.model.hosts import HostKind
 from pulllint.model.keyring import normalize_key
 from pulllint.model.objects import Workload
 from pulllint.model.pullsecrets import PodPullSecrets
@@ -59,9 +59,9 @@ class DockerHubAnonymous(Rule):
     summary = "An anonymous Docker Hub pull, rate-limited per node IP address."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
+        policy = ctx.policy
         mirror = policy.dockerhub_mirror
-        for image in images_on(ctx, policy, HostKind.DOCKER_HUB):
+        for image in images_on(ctx, HostKind.DOCKER_HUB):
             container, ref, secrets = image.container, image.ref, image.secrets
             if image.verdict not in NO_MATCHING_SECRET:
                 continue

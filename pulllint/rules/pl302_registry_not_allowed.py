@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.hosts import RegistryPolicy
+from pulllint.images import valid_reference
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
 
 
 class RegistryNotAllowed(Rule):
@@ -48,7 +47,7 @@ class RegistryNotAllowed(Rule):
     summary = "The image's registry is outside `allowed-registries` (needs that configuration key)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        policy = RegistryPolicy.from_config(ctx.config)
+        policy = ctx.policy
         allowed = policy.allowed
         if allowed is None:
             return

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pulllint.diagnostics import Severity
-from pulllint.rules.packs import PackRule, builtin_entries
+from pulllint.rulepacks import PackEntry, builtin_entries
+from pulllint.rules._packs import PackRule
 
 
 class DeprecatedImage(PackRule):
@@ -64,7 +65,10 @@ class DeprecatedImage(PackRule):
     name = "deprecated-image"
     severity = Severity.ERROR
     summary = "The image's registry or repository is gone, frozen or moved (k8s.gcr.io, gcr.io, Bitnami ...)."
-    entries = builtin_entries()
+
+    @classmethod
+    def documented_entries(cls) -> tuple[PackEntry, ...]:
+        return builtin_entries()  # read when the page is asked for, never at import
 
 
 RULE = DeprecatedImage

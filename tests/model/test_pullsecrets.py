@@ -13,9 +13,10 @@ from pulllint.model.objects import Container, Manifests
 from pulllint.model.pullsecrets import (
     CredentialVerdict,
     DecodedSecret,
+    PullSecretIndex,
+    SecretIndex,
     decode_secret,
     effective_credentials,
-    pull_secret_index,
 )
 
 
@@ -251,35 +252,35 @@ def containers(manifests: Manifests) -> dict[str, Container]:
 def test_effective_credentials_in_kubelet_order(tmp_path: Path) -> None:
     manifests = load(tmp_path, STREAM)
     by_name = containers(manifests)
-    team = effective_credentials(by_name["own/team"], manifests)
+    team = effective_credentials(by_name["own/team"], PullSecretIndex(manifests))
     # reverse-sorted keys: registry.example.com/team before registry.example.com; within a key, secret order
     assert [(c.registry_key, c.username, c.origin) for c in team] == [
         ("registry.example.com/team", "c", "secret prod/b-registry"),
         ("registry.example.com", "a", "secret prod/a-registry"),
         ("registry.example.com", "b", "secret prod/b-registry"),
     ]
-    other = effective_credentials(by_name["own/other"], manifests)
+    other = effective_credentials(by_name["own/other"], PullSecretIndex(manifests))
     assert [c.username for c in other] == ["a", "b"]
-    assert effective_credentials(by_name["own/hub"], manifests) == ()
-    assert effective_credentials(by_name["own/invalid"], manifests) == ()
+    assert effective_credentials(by_name["own/hub"], PullSecretIndex(manifests)) == ()
+    assert effective_credentials(by_name["own/invalid"], PullSecretIndex(manifests)) == ()
 
 
 def test_service_account_secrets_only_when_the_pod_has_none(tmp_path: Path) -> None:
     manifests = load(tmp_path, STREAM)
     by_name = containers(manifests)
-    inherited = effective_credentials(by_name["inherited/team"], manifests)
+    inherited = effective_credentials(by_name["inherited/team"], PullSecretIndex(manifests))
     assert [c.username for c in inherited] == ["c", "b"]
-    index = pull_secret_index(manifests)
+    index = PullSecretIndex(manifests)
     pod = index.pod(by_name["inherited/team"].pod)
     assert pod.inherited and pod.service_account == "builder" and pod.service_account_found
     # the namespace-less "default" ServiceAccount applies to a pod in prod without serviceAccountName
-    default = effective_credentials(by_name["default-account/app"], manifests)
+    default = effective_credentials(by_name["default-account/app"], PullSecretIndex(manifests))
     assert [c.username for c in default] == ["a"]
 
 
 def test_verdicts(tmp_path: Path) -> None:
     manifests = load(tmp_path, STREAM)
-    index = pull_secret_index(manifests)
+    index = PullSecretIndex(manifests)
     by_name = containers(manifests)
     own = index.pod(by_name["own/team"].pod)
     assert own.verdict("registry.example.com/team/app") is CredentialVerdict.COVERED
@@ -297,25 +298,29 @@ def test_no_secrets_at_all(tmp_path: Path) -> None:
     )
     pod_spec = manifests.workloads[0].pod
     assert pod_spec is not None
-    pod = pull_secret_index(manifests).pod(pod_spec)
+    pod = PullSecretIndex(manifests).pod(pod_spec)
     assert pod.verdict("r.example.com/a") is CredentialVerdict.NO_SECRETS
     assert pod.service_account == "default" and not pod.service_account_found
 
 
-def test_index_is_built_once_and_secrets_decoded_once_across_batches(tmp_path: Path) -> None:
+def test_a_batch_sees_the_secrets_and_accounts_of_the_whole_run(tmp_path: Path) -> None:
     manifests = load(tmp_path, STREAM)
-    first = pull_secret_index(manifests)
-    assert pull_secret_index(manifests) is first
-    batch = Manifests(secrets=manifests.secrets, service_accounts=manifests.service_accounts)
-    batch.workloads = manifests.workloads[:1]
-    second = pull_secret_index(batch)
-    assert second is not first
-    assert second.secrets is first.secrets  # decoded once for every batch that shares the lists
+    run_index = SecretIndex(manifests.secrets, manifests.service_accounts)
+    # A batch holding only the pod: its ServiceAccount and Secrets came in other batches of the stream.
+    batch = Manifests()
+    batch.workloads = [w for w in manifests.workloads if w.meta.name == "inherited"]
+    pod = batch.workloads[0].pod
+    assert pod is not None
+    alone = PullSecretIndex(batch).pod(pod)
+    assert not alone.service_account_found and not alone.credentials("registry.example.com/team/app")
+    shared = PullSecretIndex(batch, run_index).pod(pod)
+    assert shared.service_account_found
+    assert [c.username for c in shared.credentials("registry.example.com/team/app")] == ["c", "b"]
 
 
 def test_credentials_never_in_repr(tmp_path: Path) -> None:
     manifests = load(tmp_path, STREAM)
-    index = pull_secret_index(manifests)
+    index = PullSecretIndex(manifests)
     text = repr(index.secrets) + str(index.secrets) + repr(index.service_account_refs)
     for secret in ("one", "two", "three"):
         assert f"'{secret}'" not in text

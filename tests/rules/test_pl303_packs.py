@@ -8,20 +8,22 @@ from pathlib import Path
 import pytest
 
 from pulllint.cli import main
-from pulllint.config import Config, ConfigError, load_config
+from pulllint.config import Config, ConfigError, load_config, parse_config
 from pulllint.diagnostics import Severity
-from pulllint.engine import run
+from pulllint.engine import available_rules, run
 from pulllint.images import parse_image
-from pulllint.rules import all_rules
-from pulllint.rules.packs import (
+from pulllint.rulepacks import (
     BUILTIN_CODE,
     PackError,
     _read_yaml,
     builtin_entries,
     builtin_packs,
+    entries_by_code,
     load_pack_text,
+    load_packs,
     validate_pack,
 )
+from pulllint.rules import all_rules
 from pulllint.rules.pl303_deprecated_image import DeprecatedImage
 
 BUILTIN_FILES = sorted(
@@ -46,7 +48,10 @@ def test_builtin_pack_codes_are_reserved() -> None:
 def test_builtin_packs_are_all_pl303() -> None:
     assert {"bitnami.yaml", "gcr-io.yaml", "k8s-gcr-io.yaml"} <= set(BUILTIN_FILES)
     entries = builtin_entries()
-    assert entries == DeprecatedImage.entries
+    # Every shipped file contributes entries, and PL303's page lists each of them.
+    assert {entry.origin.rsplit("/", 1)[-1] for entry in entries} == set(BUILTIN_FILES)
+    page = DeprecatedImage.documentation()
+    assert all(f"**{entry.label}**" in page for entry in entries)
     assert {entry.code for pack in builtin_packs() for entry in pack.entries} == {BUILTIN_CODE}
     assert all(entry.source.startswith("https://") for entry in entries)
 
@@ -189,7 +194,7 @@ def project(tmp_path: Path, pack: str = PACK, extra: str = "") -> tuple[Path, Co
 
 def test_user_pack_codes_are_rules(tmp_path: Path) -> None:
     pods, config = project(tmp_path)
-    rules = all_rules(config)
+    rules = available_rules(config)
     assert rules["ACME1"].name == "retired-registry" and rules["ACME2"].name == "acme-frozen"
     assert "ACME1" not in all_rules()
     result = run([str(pods)], config, offline=True)
@@ -207,7 +212,7 @@ def test_user_pack_codes_are_selectable_and_ignorable(tmp_path: Path) -> None:
     assert [(d.code, d.severity) for d in result.diagnostics if d.code.startswith("ACME")] == [
         ("ACME1", Severity.WARNING)
     ]
-    only = run([str(pods)], Config(select=("ACME2",), raw=config.raw, root=config.root), offline=True)
+    only = run([str(pods)], config._replace(select=("ACME2",), ignore=()), offline=True)
     assert [d.code for d in only.diagnostics] == ["ACME2"]
 
 
@@ -215,8 +220,8 @@ def test_user_pack_folder(tmp_path: Path) -> None:
     (tmp_path / "packs").mkdir()
     (tmp_path / "packs" / "acme.yaml").write_text(PACK, encoding="utf-8")
     (tmp_path / "packs" / "notes.txt").write_text("not a pack", encoding="utf-8")
-    config = Config(raw={"rule-packs": ["packs"]}, root=str(tmp_path))
-    assert {"ACME1", "ACME2"} <= set(all_rules(config))
+    config = parse_config({"rule-packs": ["packs"]}, root=str(tmp_path))
+    assert {"ACME1", "ACME2"} <= set(available_rules(config))
 
 
 @pytest.mark.parametrize(
@@ -241,15 +246,15 @@ def test_user_pack_folder(tmp_path: Path) -> None:
 def test_pack_errors_name_the_file_and_key_path(tmp_path: Path, pack: str, message: str) -> None:
     _, config = project(tmp_path, pack)
     with pytest.raises(PackError) as caught:
-        all_rules(config)
+        available_rules(config)
     assert "packs/acme.yaml" in str(caught.value)
     assert message in str(caught.value)
 
 
 def test_missing_pack_file(tmp_path: Path) -> None:
-    config = Config(raw={"rule-packs": ["nowhere.yaml"]}, root=str(tmp_path))
+    config = parse_config({"rule-packs": ["nowhere.yaml"]}, root=str(tmp_path))
     with pytest.raises(ConfigError, match=r"rule-packs\[0\]: nowhere.yaml: no such file"):
-        all_rules(config)
+        available_rules(config)
 
 
 def test_pack_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,7 +266,6 @@ def test_pack_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_user_pack_may_not_reuse_a_plugin_or_builtin_code(tmp_path: Path) -> None:
     _, config = project(tmp_path)
-    from pulllint.rules.packs import pack_rules
-
+    packs = load_packs(config.rule_packs, config.rule_pack_names)
     with pytest.raises(PackError, match="code ACME1 is already a rule"):
-        pack_rules(config, frozenset({"ACME1"}))
+        entries_by_code(packs, frozenset({"ACME1"}))

@@ -1,14 +1,14 @@
-"""Declarative rule packs: YAML data naming registries and images that are gone, frozen or moved.
+"""Rule packs as data: reading, validating and walking the YAML packs that name dead or moved images.
 
 The built-in packs are the YAML files of the top-level ``rules/`` folder, shipped as the package data
-``pulllint.packs``; their entries report as PL303 (`pl303_deprecated_image`). Users add packs of their
-own with ``rule-packs`` in the configuration (files or folders, relative to the configuration file);
-their entries carry codes of their own (the pack's ``code`` or the entry's), and each code becomes a
-rule like any other: selectable, ignorable, with a severity override and suppressions.
+``pulllint.packs``; their entries report as PL303. Users add packs of their own with ``rule-packs`` in
+the configuration (files or folders, relative to the configuration file); their entries carry codes of
+their own (the pack's ``code`` or the entry's), and each code becomes a rule like any other
+(`pulllint.rules._packs`).
 
-Packs are read and validated (``pulllint/schemas/rulepack.schema.json``) when the rules are loaded, at
-start-up; a pack with an error stops the run with exit code 2 and a message naming the file and the key
-path. `PackRule.check` only matches the loaded entries against the model: no I/O.
+The engine reads the packs once per run, before any document; a pack with an error stops the run with
+exit code 2 and a message naming the file and the key path (``pulllint/schemas/rulepack.schema.json``).
+Nothing here runs at import.
 """
 
 from __future__ import annotations
@@ -18,33 +18,27 @@ import importlib
 import os
 import re
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pulllint.config import ConfigError, schema_errors
-from pulllint.diagnostics import Finding, Severity
+from pulllint.diagnostics import Severity
 from pulllint.images import ImageRef
 from pulllint.loading.yaml import read_documents
 from pulllint.model.hosts import RepoPattern
-from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
-
-if TYPE_CHECKING:
-    from pulllint.config import Config
 
 __all__ = [
     "BUILTIN_CODE",
     "Pack",
     "PackEntry",
     "PackError",
-    "PackRule",
     "builtin_entries",
     "builtin_packs",
+    "entries_by_code",
     "load_pack_file",
     "load_pack_text",
-    "pack_rules",
+    "load_packs",
     "validate_pack",
 ]
 
@@ -53,6 +47,7 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _RESERVED_PREFIX = "PL"
 _PLACEHOLDERS = frozenset({"rest", "path", "repo", "name", "tag", "ref"})
 _IMAGE_LIKE = re.compile(r"^[a-z0-9][^\s]*$")
+_MAX_PACK_BYTES = 16_000_000
 
 
 class PackError(ConfigError):
@@ -139,7 +134,6 @@ class Pack(NamedTuple):
 # --- loading -------------------------------------------------------------------------------------------
 
 
-@functools.cache
 def _read_yaml(text: str, origin: str) -> Any:
     """One YAML document as plain data: mappings, lists, and scalars as the strings written (null: None).
 
@@ -251,22 +245,17 @@ def _check_placeholders(template: str, where: str) -> None:
         raise PackError(f"{where}: unknown placeholder {{{unknown[0]}}} (known: {known})")
 
 
-@functools.lru_cache(maxsize=64)
-def _load_file(path: str, mtime_ns: int, origin: str) -> Pack:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PackError(f"{origin}: cannot read rule pack: {error}") from error
-    return load_pack_text(text, origin)
-
-
 def load_pack_file(path: str, origin: str | None = None) -> Pack:
-    """A user pack from a file (cached while the file is unchanged)."""
+    """A user pack from a file; raises PackError naming `origin` (default: the path)."""
+    name = origin or path
     try:
-        mtime = os.stat(path).st_mtime_ns
-    except OSError as error:
-        raise PackError(f"{origin or path}: cannot read rule pack: {error}") from error
-    return _load_file(path, mtime, origin or path)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(_MAX_PACK_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as error:
+        raise PackError(f"{name}: cannot read rule pack: {error}") from error
+    if len(text) > _MAX_PACK_BYTES:
+        raise PackError(f"{name}: a rule pack is at most {_MAX_PACK_BYTES // 1_000_000} MB")
+    return load_pack_text(text, name)
 
 
 @functools.cache
@@ -287,123 +276,32 @@ def builtin_entries() -> tuple[PackEntry, ...]:
     return tuple(entry for pack in builtin_packs() for entry in pack.entries if entry.code == BUILTIN_CODE)
 
 
-def _pack_paths(config: Config) -> Iterator[tuple[str, str]]:
-    """(path, how messages name it) for each pack file the configuration names, in order."""
-    for number, given in enumerate(config.raw.get("rule-packs", ())):
-        path = given if os.path.isabs(given) else os.path.join(config.root, given)
+def _pack_paths(paths: Sequence[str], names: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """(path, how messages name it) for each pack file of `rule-packs`, in order."""
+    for number, (path, given) in enumerate(zip(paths, names, strict=True)):
         if os.path.isdir(path):
-            names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
-            if not names:
+            files = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
+            if not files:
                 raise PackError(f"rule-packs[{number}]: {given}: the folder holds no .yaml pack")
-            for name in names:
+            for name in files:
                 yield os.path.join(path, name), os.path.join(given, name)
         elif os.path.exists(path):
             yield path, given
         else:
-            raise PackError(
-                f"rule-packs[{number}]: {given}: no such file or folder (relative to {config.root})"
-            )
+            raise PackError(f"rule-packs[{number}]: {given}: no such file or folder ({path})")
 
 
-# --- rules ---------------------------------------------------------------------------------------------
+def load_packs(paths: Sequence[str], names: Sequence[str] | None = None) -> tuple[Pack, ...]:
+    """The user's packs (`rule-packs`: files or folders of .yaml packs), read and validated."""
+    return tuple(load_pack_file(path, origin) for path, origin in _pack_paths(paths, names or paths))
 
 
-class PackRule(Rule):
-    """A rule whose findings come from pack entries: the first entry that matches an image reports it."""
-
-    entries: ClassVar[tuple[PackEntry, ...]] = ()
-
-    def __init__(self) -> None:
-        # By identity (findings are mutable, so unhashable); the finding is kept so its id stays unique.
-        self._severities: dict[int, tuple[Finding, Severity]] = {}
-
-    def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        entries = type(self).entries
-        if not entries:
-            return
-        decided: dict[str, tuple[PackEntry, str] | None] = {}
-        for container in ctx.manifests.containers():
-            image = container.image
-            ref = valid_reference(image)
-            if ref is None or image is None:
-                continue
-            if image in decided:
-                hit = decided[image]
-            else:
-                hit = decided[image] = _first_match(entries, ref)
-            if hit is None:
-                continue
-            entry, rest = hit
-            message, fix = entry.message(image, ref, rest)
-            finding = container_finding(container, message, fix=fix)
-            self._severities[id(finding)] = (finding, entry.severity)
-            yield finding
-
-    def severity_of(self, finding: Finding) -> Severity | None:
-        known = self._severities.get(id(finding))
-        return known[1] if known is not None and known[0] is finding else None
-
-    @classmethod
-    def entries_documentation(cls) -> str:
-        lines = ["## Entries", ""]
-        for entry in cls.entries:
-            patterns = ", ".join(f"`{p.text}`" for p in entry.images)
-            tags = f" (tags {', '.join(f'`{t}`' for t in entry.tags)})" if entry.tags else ""
-            lines.append(
-                f"- **{entry.label}** ({entry.severity.label}, {entry.status} {entry.date}): "
-                f"{patterns}{tags}. {entry.summary} Source: {entry.source}"
-            )
-        return "\n".join(lines)
-
-    @classmethod
-    def documentation(cls) -> str:
-        return super().documentation().rstrip("\n") + "\n\n" + cls.entries_documentation() + "\n"
-
-
-def _first_match(entries: Sequence[PackEntry], ref: ImageRef) -> tuple[PackEntry, str] | None:
-    for entry in entries:
-        rest = entry.match(ref)
-        if rest is not None:
-            return entry, rest
-    return None
-
-
-def _user_rule(code: str, entries: Sequence[PackEntry]) -> type[PackRule]:
-    first = entries[0]
-    severity = max(entry.severity for entry in entries)
-    packs = ", ".join(dict.fromkeys(f"{e.pack} ({e.origin})" for e in entries))
-    doc = (
-        f"## What it does\nReports images that the rule pack {packs} lists as gone, frozen, moved or "
-        "deprecated; the first matching entry speaks.\n\n"
-        "## Why it matters\nA registry or repository that stops serving fails every pod start that needs "
-        "to pull (ImagePullBackOff), often long after the manifest was written.\n\n"
-        f"## Example\n```yaml\nimage: {first.images[0].text.replace('*', 'app')}:1.0\n```\n\n"
-        "## Fix\nUse the replacement the entry names, or mirror the image into a registry you control."
-    )
-    attributes: dict[str, Any] = {
-        "__doc__": doc,
-        "__module__": __name__,
-        "code": code,
-        "name": first.rule_name,
-        "severity": severity,
-        "summary": f"Image listed by the rule pack {first.pack} as gone, frozen or moved.",
-        "entries": tuple(entries),
-    }
-    return type(f"PackRule{code}", (PackRule,), attributes)
-
-
-@functools.lru_cache(maxsize=16)
-def _rules_for(packs: tuple[Pack, ...], taken: frozenset[str]) -> tuple[type[PackRule], ...]:
+def entries_by_code(packs: Sequence[Pack], taken: frozenset[str]) -> dict[str, tuple[PackEntry, ...]]:
+    """The packs' entries grouped by code, in pack order; a code that is already a rule is an error."""
     by_code: dict[str, list[PackEntry]] = {}
     for pack in packs:
         for entry in pack.entries:
             if entry.code in taken:
                 raise PackError(f"{entry.origin}: {entry.label}: code {entry.code} is already a rule")
             by_code.setdefault(entry.code, []).append(entry)
-    return tuple(_user_rule(code, entries) for code, entries in by_code.items())
-
-
-def pack_rules(config: Config, taken: frozenset[str] = frozenset()) -> tuple[type[PackRule], ...]:
-    """One rule per code declared by the packs the configuration names (`rule-packs`)."""
-    packs = tuple(load_pack_file(path, origin) for path, origin in _pack_paths(config))
-    return _rules_for(packs, taken)
+    return {code: tuple(entries) for code, entries in by_code.items()}
