@@ -4,9 +4,11 @@ Classification of an image's registry (first rule that applies wins):
 
 1. ``private-registries`` from the configuration: private, a pull secret is required.
 2. ``public-registries`` from the configuration: public, no secret needed.
-3. Docker Hub (``nginx``, ``docker.io/...``, ``index.docker.io/...``): anonymous pulls work but are
-   rate-limited (PL301 says so when no secret covers it).
-4. Loopback registries (``localhost``, ``127.x.x.x``, ``[::1]``): a node's own registry, no secret expected.
+3. Docker Hub (``nginx``, ``docker.io/...``, ``index.docker.io/...``, ``registry-1.docker.io/...``: every
+   name in ``pulllint.hosts.DOCKER_HUB_ALIASES``): anonymous pulls work but are rate-limited (PL301 says
+   so when no secret covers it).
+4. Loopback registries (``localhost``, ``127.0.0.0/8``, ``[::1]``, with any port: ``pulllint.hosts``):
+   a node's own registry, no secret expected.
 5. Known public registries and repositories (`KNOWN_PUBLIC`): quay.io, ghcr.io, registry.k8s.io,
    mcr.microsoft.com, public.ecr.aws, registry.gitlab.com, gcr.io's Google-owned projects, ...
 6. Cloud registries pulled with the node's identity (`cloud_registry`): Amazon ECR
@@ -20,8 +22,8 @@ Registry patterns (configuration lists and rule packs) are ``host[:port][/path]`
 of characters except ``/`` (so ``*.example.com`` matches ``a.b.example.com``), ``?`` one character,
 ``**`` anything including ``/``. A pattern covers the repository it names and everything below it, on
 component boundaries: ``ghcr.io/acme`` covers ``ghcr.io/acme/app`` but not ``ghcr.io/acme-labs/app``;
-``docker.io/bitnami`` covers ``bitnami/redis``. Hosts compare case-insensitively; ``index.docker.io``
-and ``registry-1.docker.io`` mean ``docker.io``.
+``docker.io/bitnami`` covers ``bitnami/redis``. Hosts compare case-insensitively, and every Docker Hub
+alias (``index.docker.io``, ``registry-1.docker.io`` ...) means ``docker.io``, in patterns and images.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
+from pulllint.hosts import canonical_host, is_docker_hub, is_loopback, split_host_port
 from pulllint.images import ImageRef
 
 __all__ = [
@@ -44,8 +47,6 @@ __all__ = [
     "builtin_host_info",
     "cloud_registry",
 ]
-
-_DOCKER_HUB_ALIASES = {"index.docker.io": "docker.io", "registry-1.docker.io": "docker.io"}
 
 
 class HostKind(enum.Enum):
@@ -69,7 +70,7 @@ class RepoPattern(NamedTuple):
             value = value.removeprefix(scheme)
         value = value.rstrip("/")
         host, slash, path = value.partition("/")
-        host = _DOCKER_HUB_ALIASES.get(host.lower(), host.lower())
+        host = canonical_host(host)
         regex = "^" + _glob_regex(host)
         if slash and path:
             regex += "/" + _glob_regex(path) + "(?:/(?P<rest>.*))?$"
@@ -110,7 +111,7 @@ def _glob_regex(pattern: str) -> str:
 
 
 def _match_name(domain: str, path: str) -> str:
-    return f"{domain.lower()}/{path}"
+    return f"{canonical_host(domain)}/{path}"
 
 
 # --- known registries ----------------------------------------------------------------------------------
@@ -205,7 +206,6 @@ _ECR = (
 # Azure public cloud, Azure China, Azure Government, (retired) Azure Germany, and the air-gapped clouds.
 _ACR = r"([a-z0-9][a-z0-9-]*)\.azurecr\.(io|cn|us|de|microsoft\.scloud|eaglex\.ic\.gov)"
 _ARTIFACT_REGISTRY = r"([a-z0-9][a-z0-9-]*)-docker\.pkg\.dev"
-_LOOPBACK = r"localhost|127(?:\.[0-9]{1,3}){3}|::1"
 
 
 class CloudRegistry(NamedTuple):
@@ -251,11 +251,6 @@ class HostInfo(NamedTuple):
     cloud: CloudRegistry | None = None
 
 
-def _split_host(domain: str) -> str:
-    host = domain.rsplit(":", 1)[0] if not domain.startswith("[") else domain[1 : domain.find("]")]
-    return host.lower()
-
-
 def cloud_registry(domain: str, path: str) -> CloudRegistry | None:
     """The cloud registry an image's domain names, if any (ports are not part of any cloud registry)."""
     if ":" in domain:
@@ -279,11 +274,11 @@ def cloud_registry(domain: str, path: str) -> CloudRegistry | None:
 @functools.lru_cache(maxsize=8192)
 def builtin_host_info(domain: str, path: str) -> HostInfo:
     """The classification without configuration (steps 3 to 7 of the module docs)."""
-    if domain == "docker.io":
+    if is_docker_hub(domain):
         return HostInfo(HostKind.DOCKER_HUB, "Docker Hub")
-    host = _split_host(domain)
-    if _compiled(_LOOPBACK).fullmatch(host):
+    if is_loopback(domain):
         return HostInfo(HostKind.LOCAL, "a loopback registry on the node")
+    host, _ = split_host_port(domain)
     if host in _PUBLIC_HOSTS:
         return HostInfo(HostKind.PUBLIC, "a known public registry")
     project = path.split("/", 1)[0]
@@ -358,7 +353,9 @@ class RegistryPolicy:
             allowed=None if allowed is None else _patterns(allowed),
             dockerhub_mirror=dockerhub_mirror or None,
             aws_account_ids=None if aws_account_ids is None else frozenset(aws_account_ids),
-            azure_registries=None if azure_registries is None else frozenset(a.lower() for a in azure_registries),
+            azure_registries=None
+            if azure_registries is None
+            else frozenset(a.lower() for a in azure_registries),
             gcp_projects=None if gcp_projects is None else frozenset(gcp_projects),
         )
 

@@ -17,6 +17,10 @@ Follows Kubernetes ``pkg/credentialprovider`` (``BasicDockerKeyring``), step by 
   pod's pull secrets in order). Only when no key matches does an image that goes to Docker Hub (a single
   name, ``docker.io/...``, ``index.docker.io/...`` or a first component without ``.`` or ``:``) get the
   credentials stored under ``index.docker.io``.
+
+This is one of the two ways pulllint matches a credential key to a host; the other, the docker CLI's
+lookup of the user's own credentials, is ``pulllint.hosts.docker_config_key`` (that module says how the
+two differ). ``normalize_key`` here is the kubelet's normalisation and nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import functools
 import re
 from collections.abc import Iterable
 from typing import Generic, NamedTuple, TypeVar
+
+from pulllint.hosts import DOCKER_HUB_DOMAIN, LEGACY_DOCKER_HUB_DOMAIN, parse_host_port
 
 __all__ = [
     "DEFAULT_REGISTRY_KEY",
@@ -38,7 +44,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-DEFAULT_REGISTRY_KEY = "index.docker.io"  # what "https://index.docker.io/v1/" normalises to
+DEFAULT_REGISTRY_KEY = LEGACY_DOCKER_HUB_DOMAIN  # what "https://index.docker.io/v1/" normalises to
 _SCHEMES = ("https://", "http://")
 # Characters Go's net/url accepts in a host (besides letters, digits and non-ASCII bytes).
 _HOST_EXTRA = frozenset("-_.~!$&'()*+,;=:[]<>\"")
@@ -81,19 +87,6 @@ def _valid_host(host: str) -> bool:
     if port and not _PORT.fullmatch(port):
         return False  # "invalid port"
     return all(c.isalnum() or c in _HOST_EXTRA or ord(c) >= 0x80 for c in host)
-
-
-def _split_host_port(host: str) -> tuple[str, str]:
-    """Go's ``net.SplitHostPort``, falling back to (host, "") on error as the kubelet does."""
-    if host.startswith("["):
-        end = host.find("]")
-        if end < 0 or not host[end + 1 :].startswith(":"):
-            return host, ""
-        return host[1:end], host[end + 2 :]
-    if host.count(":") != 1:
-        return host, ""  # no port, or an unbracketed IPv6 address
-    name, _, port = host.partition(":")
-    return name, port
 
 
 def display_key(raw: str) -> str:
@@ -183,24 +176,34 @@ def _glob_match(glob: str, label: str) -> bool:
     return pattern is not None and pattern.fullmatch(label) is not None
 
 
+class _Parts(NamedTuple):
+    """A normalised key or an image's repository name, split the way the kubelet compares them."""
+
+    host: str
+    port: str
+    labels: tuple[str, ...]
+    path: str
+
+
+def _parts(name: str) -> _Parts | None:
+    url = _parse_url("https://" + name)
+    if url is None:
+        return None
+    host, port = parse_host_port(url.host)
+    return _Parts(host, port, tuple(host.split(".")), url.path)
+
+
 @functools.lru_cache(maxsize=16384)
 def urls_match(key: str, image: str) -> bool:
     """Whether a normalised key (``*.example.com:5000/team``) covers an image's repository name."""
-    glob_url = _parse_url("https://" + key)
-    target_url = _parse_url("https://" + image)
-    if glob_url is None or target_url is None:
+    glob, target = _parts(key), _parts(image)
+    if glob is None or target is None:
         return False
-    glob_host, glob_port = _split_host_port(glob_url.host)
-    target_host, target_port = _split_host_port(target_url.host)
-    if glob_port != target_port:
+    if glob.port != target.port or len(glob.labels) != len(target.labels):
         return False
-    glob_labels = glob_host.split(".")
-    target_labels = target_host.split(".")
-    if len(glob_labels) != len(target_labels):
+    if not target.path.startswith(glob.path):
         return False
-    if not target_url.path.startswith(glob_url.path):
-        return False
-    return all(_glob_match(g, t) for g, t in zip(glob_labels, target_labels, strict=True))
+    return all(_glob_match(g, t) for g, t in zip(glob.labels, target.labels, strict=True))
 
 
 def is_default_registry_match(image: str) -> bool:
@@ -208,7 +211,7 @@ def is_default_registry_match(image: str) -> bool:
     first, slash, _ = image.partition("/")
     if not first:
         return False
-    if not slash or first in ("docker.io", "index.docker.io"):
+    if not slash or first in (DOCKER_HUB_DOMAIN, LEGACY_DOCKER_HUB_DOMAIN):
         return True
     return "." not in first and ":" not in first
 
@@ -257,47 +260,42 @@ def explain_miss(raw_key: str, image: str) -> str | None:
     key = normalize_key(raw_key)
     if key is None:
         return f"the key {raw_key!r} is not a valid registry URL, so the kubelet ignores it"
-    glob_url = _parse_url("https://" + key)
-    target_url = _parse_url("https://" + image)
-    if glob_url is None or target_url is None:
+    glob, target = _parts(key), _parts(image)
+    if glob is None or target is None:
         return None
-    glob_host, glob_port = _split_host_port(glob_url.host)
-    target_host, target_port = _split_host_port(target_url.host)
-    glob_labels, target_labels = glob_host.split("."), target_host.split(".")
-    if len(glob_labels) != len(target_labels):
-        if any(c in glob_host for c in "*?[") and _suffix_related(glob_labels, target_labels):
+    if len(glob.labels) != len(target.labels):
+        if any(c in glob.host for c in "*?[") and _suffix_related(glob.labels, target.labels):
             return (
                 f"the key {raw_key!r} is a glob: each glob label stands for exactly one label, so it covers "
-                f"hosts of {len(glob_labels)} labels and not {target_host!r}"
+                f"hosts of {len(glob.labels)} labels and not {target.host!r}"
             )
         return None
-    mismatched = [(g, t) for g, t in zip(glob_labels, target_labels, strict=True) if not _glob_match(g, t)]
+    mismatched = [(g, t) for g, t in zip(glob.labels, target.labels, strict=True) if not _glob_match(g, t)]
     if mismatched and all(g.lower() == t.lower() for g, t in mismatched):
         return (
-            f"the key {raw_key!r} differs from {target_host!r} in letter case, and the kubelet compares "
+            f"the key {raw_key!r} differs from {target.host!r} in letter case, and the kubelet compares "
             "exactly"
         )
     if len(mismatched) == 1 and any(c in mismatched[0][0] for c in "*?["):
-        glob, label = mismatched[0]
-        return f"the glob {glob!r} of the key {raw_key!r} does not match the label {label!r}"
+        pattern, label = mismatched[0]
+        return f"the glob {pattern!r} of the key {raw_key!r} does not match the label {label!r}"
     if mismatched:
         return None
-    if glob_port != target_port:
-        key_port = f"port {glob_port}" if glob_port else "no port"
-        image_port = f"port {target_port}" if target_port else "no port"
+    if glob.port != target.port:
+        key_port = f"port {glob.port}" if glob.port else "no port"
+        image_port = f"port {target.port}" if target.port else "no port"
         return (
             f"the key {raw_key!r} has {key_port} and the image's registry has {image_port}; ports must be "
             "equal"
         )
-    if not target_url.path.startswith(glob_url.path):
+    if not target.path.startswith(glob.path):
         return (
-            f"the key {raw_key!r} is limited to the path {glob_url.path!r}, which does not prefix "
-            f"{target_url.path!r}"
+            f"the key {raw_key!r} is limited to the path {glob.path!r}, which does not prefix {target.path!r}"
         )
     return None
 
 
-def _suffix_related(glob_labels: list[str], target_labels: list[str]) -> bool:
+def _suffix_related(glob_labels: tuple[str, ...], target_labels: tuple[str, ...]) -> bool:
     """Whether the glob's literal tail ends the target too (`*.example.com` and `example.com`)."""
     literal_tail: list[str] = []
     for label in reversed(glob_labels):
@@ -306,5 +304,5 @@ def _suffix_related(glob_labels: list[str], target_labels: list[str]) -> bool:
         literal_tail.append(label)
     if not literal_tail:
         return False
-    tail = list(reversed(literal_tail))
+    tail = tuple(reversed(literal_tail))
     return target_labels[-len(tail) :] == tail

@@ -28,8 +28,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pulllint.hosts import DOCKER_HUB_DOMAIN, canonical_host, docker_config_key
 from pulllint.model.credentials import RegistryCredential
-from pulllint.registry._refs import DOCKER_HUB_DOMAIN, is_docker_hub
 
 HUB_SERVER_URL = "https://index.docker.io/v1/"
 
@@ -106,29 +106,6 @@ def load_files(env: dict[str, str] | None = None) -> list[ConfigFile]:
     return loaded
 
 
-def normalize_key(key: str) -> tuple[str, str]:
-    """`https://index.docker.io/v1/` -> `("docker.io", "")`; `quay.io/team` -> `("quay.io", "team")`."""
-    text = key.strip()
-    lowered = text.lower()
-    for prefix in ("https://", "http://"):
-        if lowered.startswith(prefix):
-            text = text[len(prefix) :]
-            lowered = lowered[len(prefix) :]
-            break
-    host, _, path = text.partition("/")
-    host = host.lower()
-    if is_docker_hub(host):
-        host = DOCKER_HUB_DOMAIN
-    path = path.strip("/")
-    if path in ("v1", "v2") or path.startswith(("v1/", "v2/")):
-        path = ""
-    return host, path
-
-
-def _host_of(domain: str) -> str:
-    return DOCKER_HUB_DOMAIN if is_docker_hub(domain) else domain.lower()
-
-
 def _from_auth_entry(entry: dict[str, object], origin: str, key: str) -> RegistryCredential | None:
     username = entry.get("username")
     password = entry.get("password")
@@ -170,13 +147,13 @@ class DockerCredentials:
         return self._files
 
     async def lookup(self, domain: str, path: str) -> list[RegistryCredential]:
-        host = _host_of(domain)
+        host = canonical_host(domain)
         server = HUB_SERVER_URL if host == DOCKER_HUB_DOMAIN else host
         found: list[RegistryCredential] = []
         for cfg in self.files():
             helper = None
             for key, name in cfg.cred_helpers.items():
-                if normalize_key(key)[0] == host:
+                if docker_config_key(key)[0] == host:
                     helper = name
                     break
             helper = helper or cfg.creds_store
@@ -186,7 +163,7 @@ class DockerCredentials:
                     found.append(cred)
             matches: list[tuple[int, str, dict[str, object]]] = []
             for key, entry in cfg.auths.items():
-                key_host, key_path = normalize_key(key)
+                key_host, key_path = docker_config_key(key)
                 if key_host != host:
                     continue
                 if key_path and not (path == key_path or path.startswith(key_path + "/")):

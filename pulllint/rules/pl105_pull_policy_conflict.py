@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
+from pulllint.hosts import is_docker_hub, is_loopback
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._images import valid_reference
-
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class PullPolicyConflict(Rule):
@@ -24,7 +23,8 @@ class PullPolicyConflict(Rule):
     Both are pull failures or stale images that look fine in review. Unlike checkov CKV_K8S_15,
     kube-score and Polaris pullPolicyNotAlways, pulllint does not require `Always`: `IfNotPresent` with a
     version tag or a digest is correct and spares the registry. `Never` with an image that names no
-    registry (loaded into kind or minikube) and with a loopback registry is left alone.
+    registry (loaded into kind or minikube) and with a loopback registry (`localhost`, `127.0.0.0/8`,
+    `[::1]`, any port) is left alone.
 
     ## Example
     ```yaml
@@ -54,10 +54,9 @@ class PullPolicyConflict(Rule):
             if ref is None:
                 continue
             if policy.value == "Never":
-                explicit_domain = not ref.is_docker_hub or (image or "").startswith(
-                    ("docker.io/", "index.docker.io/")
-                )
-                if explicit_domain and ref.host not in _LOOPBACK_HOSTS:
+                first, slash, _ = (image or "").partition("/")
+                names_registry = not ref.is_docker_hub or (bool(slash) and is_docker_hub(first))
+                if names_registry and not is_loopback(ref.domain):
                     yield container_finding(
                         container,
                         f"imagePullPolicy Never for {image!r}: the kubelet never pulls it, so the pod fails "

@@ -27,9 +27,14 @@ def kind_of(image: str, policy: RegistryPolicy | None = None) -> HostKind:
         ("bitnami/redis:7", HostKind.DOCKER_HUB),
         ("docker.io/library/nginx", HostKind.DOCKER_HUB),
         ("index.docker.io/acme/app", HostKind.DOCKER_HUB),
+        ("registry-1.docker.io/library/nginx", HostKind.DOCKER_HUB),  # Docker Hub's API host
+        ("Registry.Hub.Docker.com/acme/app", HostKind.DOCKER_HUB),
         ("localhost:5000/app", HostKind.LOCAL),
         ("127.0.0.1:5000/app", HostKind.LOCAL),
+        ("127.0.0.2:5000/app", HostKind.LOCAL),  # all of 127.0.0.0/8
         ("[::1]:5000/app", HostKind.LOCAL),
+        ("[::1]/app", HostKind.LOCAL),
+        ("128.0.0.1:5000/app", HostKind.PRIVATE),
         ("quay.io/prometheus/prometheus", HostKind.PUBLIC),
         ("ghcr.io/fluxcd/flux", HostKind.PUBLIC),
         ("registry.k8s.io/pause:3.10", HostKind.PUBLIC),
@@ -154,6 +159,8 @@ def test_not_google_cloud(domain: str) -> None:
         ("GHCR.IO/acme", "ghcr.io/acme/app", True),
         ("index.docker.io/acme", "docker.io/acme/app", True),
         ("registry-1.docker.io/library", "docker.io/library/nginx", True),
+        ("registry.hub.docker.com/library", "docker.io/library/nginx", True),
+        ("docker.io/library", "registry-1.docker.io/library/nginx", True),  # aliases on both sides
         ("https://quay.io/acme/", "quay.io/acme/app", True),
     ],
 )

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from pulllint.hosts import docker_config_key
 from pulllint.model.facts import Status
 from pulllint.registry import RegistrySettings, resolve
-from pulllint.registry._dockerconfig import DockerCredentials, normalize_key
+from pulllint.registry._dockerconfig import DockerCredentials
 
 from .conftest import PASSWORD, USER, Registry, query, secret
 
@@ -194,7 +195,7 @@ def test_token_registry_private_repo_with_docker_config(
     ],
 )
 def test_normalize_key(key: str, expected: tuple[str, str]) -> None:
-    assert normalize_key(key) == expected
+    assert docker_config_key(key) == expected
 
 
 def test_lookup_docker_hub_and_identity_token(helper_log: Path, tmp_path: Path) -> None:
