@@ -11,9 +11,10 @@
     ]
 
 * severity: error -> "major", warning -> "minor", info -> "info".
-* path: as given with forward slashes (GitLab wants it relative to the repository root); standard input
-  ("-") is reported as "stdin". When the document came from a Helm template, the description ends with
-  ` [template: PATH]`.
+* path: relative to the repository root (`RenderOptions.root`: `CI_PROJECT_DIR` on GitLab), forward
+  slashes, no `./`, as GitLab requires; a finding in `helm template` output is placed on its template's
+  line (see reporters._landing). Standard input ("-") is reported as "stdin" (or
+  `RenderOptions.stdin_name`). An unmapped Helm finding's description ends with ` [template: PATH]`.
 * fingerprint: sha256 of code, path, image, object and the message with position references ("line 12",
   "values.yaml:12:3") blanked, so it survives lines moving. Findings that would share a fingerprint are
   told apart deterministically: in location order, the n-th repeat (n >= 2) gets sha256(fingerprint, n).
@@ -26,7 +27,7 @@ import json
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import (
     STDIN_PATH,
     by_location,
@@ -66,11 +67,13 @@ def _issue(diagnostic: Diagnostic, fingerprint: str) -> dict[str, Any]:
     }
 
 
-def to_document(report: Report) -> list[dict[str, Any]]:
-    diagnostics = by_location(report.diagnostics)
+def to_document(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> list[dict[str, Any]]:
+    from pulllint.reporters._landing import landed
+
+    diagnostics = by_location(landed(report.diagnostics, options))
     fingerprints = disambiguate([base_fingerprint(d) for d in diagnostics])
     return [_issue(d, fp) for d, fp in zip(diagnostics, fingerprints, strict=True)]
 
 
-def render(report: Report) -> str:
-    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    return json.dumps(to_document(report, options), indent=2, ensure_ascii=False) + "\n"

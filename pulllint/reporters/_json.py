@@ -27,6 +27,9 @@ The document is a single object; keys always appear (absent values are `null`), 
       ]
     }
 
+The JSON Schema of this document ships as `pulllint/schemas/report.schema.json`
+(read it with `importlib.resources.files("pulllint.schemas") / "report.schema.json"`).
+
 Compatibility: within version 1, new keys may be added (consumers must ignore unknown keys); keys are
 never removed or renamed and their meaning does not change.
 """
@@ -37,7 +40,7 @@ import json
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, count_by_severity
 
 FORMAT_VERSION = 1
@@ -76,5 +79,6 @@ def to_document(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    del options  # the JSON report gives paths as read: it is for scripts, not for a CI system's widget
     return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"

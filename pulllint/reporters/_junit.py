@@ -6,12 +6,14 @@ A Report only holds diagnostics, so test cases are derived from them:
   the number of files and images checked;
 * one `<testcase>` per (path, object, image) that has diagnostics, in location order, named
   `{image} ({object})` (just the image, or just the object, when the other is unknown; "(file)" when
-  neither is), with `classname` = the path (forward slashes);
-* one `<failure message="CODE: message" type="CODE">` per error or warning diagnostic of the case, whose
-  text is the diagnostic's text-format line; info diagnostics don't fail the case and are listed, one
-  text-format line each, in its `<system-out>`;
+  neither is), with `classname` = the path relative to the repository root (`RenderOptions.root`;
+  forward slashes, no `./`; Helm findings on their template, see reporters._landing);
+* one `<failure message="CODE: message" type="CODE">` per diagnostic at or above `RenderOptions.fail_on`
+  (the severity that fails the run, `--fail-on`), whose text is the diagnostic's text-format line; the
+  case's other diagnostics don't fail it and are listed, one text-format line each, in its
+  `<system-out>`, so the test report is red exactly when the job is;
 * `tests` = number of test cases, `failures` = number of test cases with at least one failure,
-  `errors` = `skipped` = 0;
+  `errors` = `skipped` = 0; the suite's properties also record `fail_on`;
 * when there are no diagnostics at all, a single passing test case named "pulllint" (classname
   "pulllint") so the report is never empty.
 
@@ -23,8 +25,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.diagnostics import Diagnostic
+from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, posix_path
 from pulllint.reporters._text import format_line
 
@@ -51,9 +53,12 @@ def _group(diagnostics: list[Diagnostic]) -> dict[_CaseKey, list[Diagnostic]]:
     return cases
 
 
-def to_element(report: Report) -> ET.Element:
-    cases = _group(by_location(report.diagnostics))
-    failed = sum(any(d.severity >= Severity.WARNING for d in diags) for diags in cases.values())
+def to_element(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> ET.Element:
+    from pulllint.reporters._landing import landed
+
+    fail_on = options.fail_on
+    cases = _group(by_location(landed(report.diagnostics, options)))
+    failed = sum(any(d.severity >= fail_on for d in diags) for diags in cases.values())
     suite = ET.Element(
         "testsuite",
         {
@@ -69,6 +74,7 @@ def to_element(report: Report) -> ET.Element:
         ("pulllint.version", report.tool_version),
         ("files_checked", str(report.files_checked)),
         ("images_checked", str(report.images_checked)),
+        ("fail_on", fail_on.label),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
 
@@ -80,7 +86,7 @@ def to_element(report: Report) -> ET.Element:
         )
         infos: list[str] = []
         for diagnostic in diagnostics:
-            if diagnostic.severity >= Severity.WARNING:
+            if diagnostic.severity >= fail_on:
                 failure = ET.SubElement(
                     case,
                     "failure",
@@ -94,7 +100,7 @@ def to_element(report: Report) -> ET.Element:
     return suite
 
 
-def render(report: Report) -> str:
-    root = to_element(report)
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    root = to_element(report, options)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

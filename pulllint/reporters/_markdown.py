@@ -10,15 +10,18 @@
 
 The counts table has one row per rule that reported something (by code) and a total row. The findings
 table holds every diagnostic, most severe first, then by location (the order of the `github`
-annotations, which GitHub truncates: the summary is where all of them can be read). When the document
-was rendered from a Helm template, the file cell also names the template (`# Source:`).
+annotations, which GitHub truncates: the summary is where all of them can be read). Paths are relative to
+the repository root (`RenderOptions.root`), and a finding in `helm template` output is shown at its
+template's line (see reporters._landing); when the template was not found, the file cell names it
+(`# Source:`).
 
 Cells are escaped so that a message can never break the table or inject markup: `|` and Markdown
 punctuation are backslash-escaped, `&` becomes `&amp;`, line breaks become `<br>`; paths and images are
 code spans (with `|` escaped, which GitHub's tables require even inside code spans).
 
 `render(report, max_bytes=N)` keeps the document under N bytes of UTF-8 by leaving out the last rows of the
-findings table and saying how many were left out (GitHub refuses a job summary over 1 MiB).
+findings table and saying how many were left out (GitHub refuses a job summary over 1 MiB). `note` is a
+line of plain text printed under the summary line (e.g. that the summary covers one batch only).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from __future__ import annotations
 import re
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import SEVERITIES_DESC, STDIN_PATH, posix_path, summary_line
 
 _ICONS: dict[Severity, str] = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.INFO: "🔵"}
@@ -57,7 +60,7 @@ def code_cell(text: str | None) -> str:
 
 
 def _file_cell(diagnostic: Diagnostic) -> str:
-    where = "standard input" if diagnostic.path == STDIN_PATH else code_cell(posix_path(diagnostic.path))
+    where = "standard input" if diagnostic.path == STDIN_PATH else code_cell(diagnostic.path)
     if diagnostic.template:
         where += f"<br>template: {code_cell(posix_path(diagnostic.template))}"
     return where
@@ -109,8 +112,19 @@ def most_severe_first(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) ->
     return sorted(diagnostics, key=lambda d: (-d.severity, *d.sort_key, d.message))
 
 
-def render(report: Report, *, max_bytes: int | None = None) -> str:
+def render(
+    report: Report,
+    options: RenderOptions = DEFAULT_OPTIONS,
+    *,
+    max_bytes: int | None = None,
+    note: str | None = None,
+) -> str:
+    from pulllint.reporters._landing import landed
+
+    report = report._replace(diagnostics=landed(report.diagnostics, options))
     lines = ["### pulllint", "", summary_line(report)]
+    if note:
+        lines += ["", text_cell(note)]
     if not report.diagnostics:
         return "\n".join(lines) + "\n"
     lines += ["", *_counts(report), "", "#### Findings", ""]

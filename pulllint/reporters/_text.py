@@ -1,40 +1,133 @@
-"""Human-readable output: one line per diagnostic, then a summary line.
+"""Human-readable output: one line per finding that fits a terminal, its fix under it, a summary line.
 
-    k8s/web.yaml:12:16: PL001 error image 'nginx:lates' not found [template: web/templates/deploy.yaml]
-    Found 1 problem (1 error) in 1 file; 3 images checked.
+    k8s/web.yaml:14:18: PL301 warning image 'redis:7' is pulled from Docker Hub anonymously
+        why: the limit is 100 pulls per 6 hours per IPv4 address ... (wrapped to the width)
+        fix: add a pull secret for https://index.docker.io/v1/ to the pod or its ServiceAccount
+    k8s/web.yaml:30:18: PL301 warning image 'nginx:1.27' is pulled from Docker Hub anonymously
+        fix: add a pull secret for https://index.docker.io/v1/ to the pod or its ServiceAccount
+    Found 2 problems (2 warnings) in 1 file; 2 images checked.
 
-Diagnostics are sorted by path, line, column and code. With `color=True` the code is bold and the
-severity coloured (ANSI escapes); otherwise the output is plain text.
+* A message is printed whole when its line fits `RenderOptions.width` (default 100 columns). Otherwise
+  the line ends after the message's headline (the text before its first `: ` or `; ` outside quotes
+  and brackets) and the rest, the explanation, is printed once, wrapped, on `why:` lines under the
+  first finding of that rule with that explanation (quoted values and numbers aside): the same
+  explanation is not repeated for every Docker Hub image. The whole message is always in
+  `--format json` and SARIF, and the rule's documentation in `pulllint rule CODE`.
+* The suggested fix, when there is one, is on an indented `fix:` line (`show_fixes=False` leaves it out).
+* A document rendered from a Helm template ends its line with ` [template: PATH]`.
+* Findings are sorted by path, line, column and code. With `color=True` the code is bold, the severity
+  coloured and the indented lines dim (ANSI escapes); otherwise the output is plain text.
 """
 
 from __future__ import annotations
 
+import re
+
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, summary_line
 
 _BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 _SEVERITY_COLORS: dict[Severity, str] = {
     Severity.ERROR: "\x1b[1;31m",  # bold red
     Severity.WARNING: "\x1b[33m",  # yellow
     Severity.INFO: "\x1b[36m",  # cyan
 }
+_INDENT = "    "
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+")
+# A headline shorter than this is no summary of the message (e.g. "image 'x': ...").
+_MIN_HEADLINE = 12
 
 
-def format_line(diagnostic: Diagnostic, *, color: bool = False) -> str:
+def split_message(message: str) -> tuple[str, str]:
+    """(headline, explanation): split at the first `: ` or `; ` outside quotes and brackets; the
+    explanation is empty when there is no such place."""
+    quote: str | None = None
+    closers: list[str] = []
+    for index, char in enumerate(message):
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (index == 0 or not message[index - 1].isalnum()):
+            quote = char  # an apostrophe inside a word ("don't") opens nothing
+        elif char in _CLOSING:
+            closers.append(_CLOSING[char])
+        elif closers and char == closers[-1]:
+            closers.pop()
+        elif (
+            not closers and char in ":;" and message[index + 1 : index + 2] == " " and index >= _MIN_HEADLINE
+        ):
+            return message[:index], message[index + 2 :].strip()
+    return message, ""
+
+
+def _explanation_key(code: str, explanation: str) -> tuple[str, str]:
+    return code, _NUMBER.sub("0", _QUOTED.sub("''", explanation))
+
+
+def _location(diagnostic: Diagnostic) -> str:
+    return f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}:"
+
+
+def format_line(diagnostic: Diagnostic, *, color: bool = False, message: str | None = None) -> str:
+    """`path:line:col: CODE severity message [template: T]` (the whole message unless one is given)."""
     code = diagnostic.code
     severity = diagnostic.severity.label
     if color:
         code = f"{_BOLD}{code}{_RESET}"
         severity = f"{_SEVERITY_COLORS[diagnostic.severity]}{severity}{_RESET}"
-    line = f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}: {code} {severity} {diagnostic.message}"
+    text = diagnostic.message if message is None else message
+    line = f"{_location(diagnostic)} {code} {severity} {text}"
     if diagnostic.template:
         line += f" [template: {diagnostic.template}]"
     return line
 
 
-def render(report: Report, *, color: bool = False) -> str:
-    lines = [format_line(diagnostic, color=color) for diagnostic in by_location(report.diagnostics)]
+def _wrapped(label: str, text: str, width: int) -> list[str]:
+    import textwrap
+
+    first = f"{_INDENT}{label}: "
+    return textwrap.wrap(
+        text,
+        width=max(width, len(first) + 20),
+        initial_indent=first,
+        subsequent_indent=" " * len(first),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _dim(lines: list[str], color: bool) -> list[str]:
+    return [f"{_DIM}{line}{_RESET}" for line in lines] if color else lines
+
+
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS, *, color: bool = False) -> str:
+    width = options.width
+    explained: set[tuple[str, str]] = set()
+    shortened = False
+    lines: list[str] = []
+    for diagnostic in by_location(report.diagnostics):
+        whole = format_line(diagnostic)
+        headline, explanation = split_message(diagnostic.message)
+        if len(whole) <= width or not explanation:
+            lines.append(format_line(diagnostic, color=color))
+        else:
+            shortened = True
+            lines.append(format_line(diagnostic, color=color, message=headline))
+            key = _explanation_key(diagnostic.code, explanation)
+            if key not in explained:
+                explained.add(key)
+                lines += _dim(_wrapped("why", explanation, width), color)
+        if options.show_fixes and diagnostic.fix:
+            lines += _dim(_wrapped("fix", diagnostic.fix, width), color)
+    if shortened:
+        lines.append(
+            "Explanations are shown once per rule; every message in full: --format json; "
+            "a rule's documentation: pulllint rule CODE."
+        )
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

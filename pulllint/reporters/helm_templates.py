@@ -24,7 +24,8 @@ repository (its last path component, then the whole path), then the one at the s
 the rendered document's key lines when both have as many, else the first. When neither the file nor the
 line is found, the diagnostic keeps its rendered location. Every lookup is cached per template path.
 
-This is reporting, not checking: rules never see it, and only the `github` format uses it.
+This is reporting, not checking: rules never see it. The formats that land in a repository (github,
+gitlab, junit, markdown, sarif) use it when they are given the repository root.
 """
 
 from __future__ import annotations
@@ -282,32 +283,44 @@ class TemplateLocator:
             ("image", image_ordinal, len(images)),
         ]
 
-    def locate(self, diagnostic: Diagnostic) -> Diagnostic:
-        """The diagnostic moved to its template's key line, or unchanged (see the module docstring)."""
+    def find(self, diagnostic: Diagnostic) -> tuple[Path, KeyLine] | None:
+        """The template file (absolute) and its key line for `diagnostic`, or None (see the module
+        docstring)."""
         if not diagnostic.template or diagnostic.image is None:
-            return diagnostic
+            return None
         path = self.template_file(diagnostic.template)
         template_lines = self._read(path) if path is not None else None
         wanted = self._wanted(diagnostic) if template_lines is not None else None
         if path is None or template_lines is None or wanted is None:
-            return diagnostic
+            return None
         for key, ordinal, rendered in wanted:
             candidates = key_lines(template_lines, key)
             if candidates:
-                found = choose_line(candidates, diagnostic.image, ordinal, rendered)
-                break
-        else:
+                return path, choose_line(candidates, diagnostic.image, ordinal, rendered)
+        return None
+
+    def locate(self, diagnostic: Diagnostic) -> Diagnostic:
+        """The diagnostic moved to its template's key line (path relative to the workspace, the rendered
+        position appended to the message), or unchanged."""
+        found = self.find(diagnostic)
+        if found is None:
             return diagnostic
+        path, line = found
         where = "standard input" if diagnostic.path == "-" else diagnostic.path
-        return diagnostic._replace(
-            path=path.relative_to(self.workspace).as_posix(),
-            line=found.line,
-            column=found.column,
-            end_line=found.line,
-            end_column=found.end_column,
-            message=f"{diagnostic.message} [rendered: {where}:{diagnostic.line}:{diagnostic.column}]",
-            template=None,
-        )
+        return moved(diagnostic, path.relative_to(self.workspace).as_posix(), line, where)
+
+
+def moved(diagnostic: Diagnostic, path: str, line: KeyLine, rendered_at: str) -> Diagnostic:
+    """`diagnostic` at `line` of the template file `path`; the message ends with where it was rendered."""
+    return diagnostic._replace(
+        path=path,
+        line=line.line,
+        column=line.column,
+        end_line=line.line,
+        end_column=line.end_column,
+        message=f"{diagnostic.message} [rendered: {rendered_at}:{diagnostic.line}:{diagnostic.column}]",
+        template=None,
+    )
 
 
 def _value(line: str) -> str:

@@ -10,9 +10,9 @@ from tests.reporters._samples import diag_with_image as diag
 from tests.reporters._samples import make_report
 
 
-def parse(*diagnostics: Diagnostic) -> ET.Element:
+def parse(*diagnostics: Diagnostic, fail_on: Severity = Severity.WARNING) -> ET.Element:
     report = make_report(diagnostics, files=2, images=3)
-    output = render(report, "junit")
+    output = render(report, "junit", fail_on=fail_on)
     assert output.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
     assert output.endswith("\n")
     return ET.fromstring(output.encode("utf-8"))
@@ -30,7 +30,12 @@ def test_empty_report_has_one_passing_case() -> None:
 
 def test_properties() -> None:
     properties = {p.get("name"): p.get("value") for p in parse().iter("property")}
-    assert properties == {"pulllint.version": "0.1.0", "files_checked": "2", "images_checked": "3"}
+    assert properties == {
+        "pulllint.version": "0.1.0",
+        "files_checked": "2",
+        "images_checked": "3",
+        "fail_on": "warning",
+    }
 
 
 def test_cases_and_counts() -> None:
@@ -87,3 +92,18 @@ def test_special_characters_survive() -> None:
     failure = case.find("failure")
     assert failure is not None
     assert failure.get("message") == "PL001: <tag> & \"quotes\" 'x'\nnext line \ufffd[31m\ufffd \u00e9"
+
+
+def test_only_findings_at_or_above_fail_on_fail() -> None:
+    """A warning under `--fail-on error` (the default) does not paint the test report red."""
+    findings = (diag(), diag(code="PL002", severity=Severity.WARNING, message="mutable tag", line=13))
+    warning_only = diag(image="redis:7", code="PL002", severity=Severity.WARNING, message="w", line=30)
+    report = make_report([*findings, warning_only], files=1, images=2)
+    suite = ET.fromstring(render(report, "junit").encode("utf-8"))  # fail_on defaults to error
+    assert suite.get("failures") == "1"
+    nginx, redis = suite.findall("testcase")
+    assert [f.get("type") for f in nginx.findall("failure")] == ["PL001"]
+    assert nginx.findtext("system-out") == "k8s/web.yaml:13:16: PL002 warning mutable tag"
+    assert redis.findall("failure") == [] and redis.findtext("system-out") is not None
+    strict = ET.fromstring(render(report, "junit", fail_on=Severity.INFO).encode("utf-8"))
+    assert strict.get("failures") == "2"

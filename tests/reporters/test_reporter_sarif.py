@@ -79,11 +79,16 @@ def test_driver_and_rules() -> None:
             "markdown": RULES["PL001"].help_text,
         },
         "defaultConfiguration": {"level": "error"},
-        "properties": {"problem.severity": "error"},
+        "properties": {
+            "tags": ["kubernetes", "input"],
+            "precision": "very-high",
+            "problem.severity": "error",
+        },
         "helpUri": "https://pulllint.dev/rules/PL001",
     }
     assert second["defaultConfiguration"] == {"level": "warning"}
-    assert "helpUri" not in second
+    # Without a page of its own: the rule table of the README of this version.
+    assert second["helpUri"] == "https://github.com/pulllint/pulllint/blob/v0.1.0/README.md#rules"
     assert third["defaultConfiguration"] == {"level": "note"}
     assert third["help"]["text"] == "A hint."  # empty help falls back to the summary
 
@@ -119,16 +124,52 @@ def test_level_follows_the_diagnostic_not_the_rule_default() -> None:
     assert result["level"] == "warning"
 
 
-def test_template_location_and_property() -> None:
+def test_unmapped_template_is_a_property_not_a_location() -> None:
+    """Without a repository to look in, the chart-relative `# Source:` path names no file: no location."""
     [result] = load(diag(template="web/templates/deploy.yaml", fix="nginx:latest"))["runs"][0]["results"]
-    [related] = result["relatedLocations"]
-    assert related["physicalLocation"]["artifactLocation"] == {
-        "uri": "web/templates/deploy.yaml",
-        "uriBaseId": "%SRCROOT%",
-    }
-    assert related["message"]["text"]
+    assert "relatedLocations" not in result
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "k8s/web.yaml"
     assert result["properties"]["template"] == "web/templates/deploy.yaml"
     assert result["properties"]["fix"] == "nginx:latest"
+
+
+@pytest.mark.parametrize(
+    ("code", "tags", "precision", "security"),
+    [
+        ("PL101", ["kubernetes", "image-reference", "reliability"], "very-high", None),
+        ("PL201", ["kubernetes", "credentials", "security"], "high", "7.0"),
+        ("PL303", ["kubernetes", "supply-chain", "security"], "very-high", "7.0"),
+        ("PL401", ["kubernetes", "registry", "reliability"], "high", None),
+    ],
+)
+def test_rule_properties_from_the_code_group(
+    code: str, tags: list[str], precision: str, security: str | None
+) -> None:
+    rules = {code: RuleInfo(code, "some-rule", Severity.ERROR, "Summary.", "Help.")}
+    [rule] = load(rules=rules)["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["properties"]["tags"] == tags
+    assert rule["properties"]["precision"] == precision
+    assert rule["properties"].get("security-severity") == security
+
+
+def test_rule_properties_given_by_the_rule() -> None:
+    info = RuleInfo(
+        "PL106", "tag-not-pinned", Severity.WARNING, "S.", "H.", tags=("security",), precision="medium"
+    )
+    [rule] = load(rules={"PL106": info})["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["properties"]["tags"] == ["kubernetes", "image-reference", "reliability", "security"]
+    assert rule["properties"]["precision"] == "medium"
+    assert rule["properties"]["security-severity"] == "4.0"  # from the warning default
+    scored = info._replace(security_severity=8.25)
+    [rule] = load(rules={"PL106": scored})["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["properties"]["security-severity"] == "8.2"
+
+
+def test_standard_input_has_no_location() -> None:
+    """A URI "stdin" names no file of the repository: the result says where it was instead."""
+    [result] = load(diag(path="-", line=7, column=3))["runs"][0]["results"]
+    assert "locations" not in result
+    assert result["message"]["text"] == "image 'nginx:lates' not found (standard input, line 7, column 3)"
 
 
 @pytest.mark.parametrize(
@@ -140,7 +181,6 @@ def test_template_location_and_property() -> None:
         ("a:b.yaml", {"uri": "a%3Ab.yaml", "uriBaseId": "%SRCROOT%"}),
         ("/srv/k8s/web.yaml", {"uri": "file:///srv/k8s/web.yaml"}),
         ("C:\\repo\\web.yaml", {"uri": "file:///C:/repo/web.yaml"}),
-        ("-", {"uri": "stdin", "description": {"text": "standard input"}}),
     ],
 )
 def test_artifact_uris(path: str, location: dict[str, Any]) -> None:
