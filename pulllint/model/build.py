@@ -14,7 +14,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from pulllint.diagnostics import Position, Source
 from pulllint.loading.inputs import Piece
 from pulllint.loading.yaml import Document, node_span, read_documents
+from pulllint.model import locate, openshift
 from pulllint.model.facts import Platform
+from pulllint.model.kinds import KindSpec, KindTable, builtin_kinds, kind_key
 from pulllint.model.objects import (
     IGNORE_ANNOTATION,
     Container,
@@ -28,6 +30,7 @@ from pulllint.model.objects import (
     ServiceAccount,
     ShapeProblem,
     SyntaxFinding,
+    UnknownImageKind,
     Workload,
 )
 
@@ -36,36 +39,23 @@ _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 _CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
 _DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
-# Where each kind keeps its pod spec; any other kind is a workload when one of the generic paths
-# holds a pod spec with containers (Argo Rollouts, Knative Services, OpenKruise, ...).
-_POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "PodTemplate": ("template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
+# Where each kind keeps its pod specs and containers is data (`pulllint.model.kinds`); a kind without an
+# entry is a workload when one of these paths holds a pod spec with containers (Argo Rollouts, Knative
+# Services, OpenKruise, ...), and its other `image` keys are reported as unchecked (PL004).
 _GENERIC_POD_SPEC_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"))
-_KNOWN_WORKLOADS = frozenset(
-    {
-        "Pod",
-        "PodTemplate",
-        "CronJob",
-        "Deployment",
-        "ReplicaSet",
-        "ReplicationController",
-        "StatefulSet",
-        "DaemonSet",
-        "Job",
-        "DeploymentConfig",
-    }
-)
+_OPENSHIFT_IMAGE_GROUPS = ("image.openshift.io", "")
 _ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
 _OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 _INLINE_IGNORE = re.compile(r"#\s*pulllint:\s*ignore(?:\[([^\]\r\n]*)\])?")
 _CODE_LIST = re.compile(r"[A-Za-z]+[0-9]*")
 
 
-def add_piece(manifests: Manifests, piece: Piece) -> None:
-    """Read every document of one piece of an input file into `manifests`."""
+def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None) -> None:
+    """Read every document of one piece of an input file into `manifests`.
+
+    `kinds` says where each kind keeps its pod specs and containers (`pulllint.model.kinds.load_kinds`,
+    once per run); None: the built-in table.
+    """
     if piece.text is None:
         problem = piece.problem
         assert problem is not None
@@ -88,7 +78,7 @@ def add_piece(manifests: Manifests, piece: Piece) -> None:
             manifests.syntax_problems.append(SyntaxFinding(source, position, problem.message))
             continue
         try:
-            _DocumentReader(manifests, document, source).read()
+            _DocumentReader(manifests, document, source, kinds or builtin_kinds()).read()
         except RecursionError:
             # Our own walk is shallow, but a pathological key or value may still be deep.
             manifests.syntax_problems.append(
@@ -98,10 +88,10 @@ def add_piece(manifests: Manifests, piece: Piece) -> None:
             )
 
 
-def add_text(manifests: Manifests, path: str, text: str) -> None:
+def add_text(manifests: Manifests, path: str, text: str, kinds: KindTable | None = None) -> None:
     """Read a whole file given as text (tests, small inputs)."""
     manifests.files += 1
-    add_piece(manifests, Piece(path, 0, text))
+    add_piece(manifests, Piece(path, 0, text), kinds)
 
 
 def _inline_suppressions(path: str, text: str, line_offset: int) -> list[InlineSuppression]:
@@ -121,10 +111,11 @@ def _inline_suppressions(path: str, text: str, line_offset: int) -> list[InlineS
 class _DocumentReader:
     """Reads one document's root node into the model."""
 
-    __slots__ = ("document", "duplicates_seen", "manifests", "offset", "source")
+    __slots__ = ("document", "duplicates_seen", "kinds", "manifests", "offset", "source")
 
-    def __init__(self, manifests: Manifests, document: Document, source: Source) -> None:
+    def __init__(self, manifests: Manifests, document: Document, source: Source, kinds: KindTable) -> None:
         self.manifests = manifests
+        self.kinds = kinds
         self.document = document
         self.offset = document.line_offset
         self.source = source
@@ -179,7 +170,7 @@ class _DocumentReader:
                 ServiceAccount(meta, self.read_name_refs(top.get("imagePullSecrets"), meta))
             )
         else:
-            self.read_workload(meta, top)
+            self.read_workload(meta, top, root)
 
     def read_meta(self, kind: str, api_version: str, root: MappingNode, top: dict[str, Node]) -> ObjectMeta:
         metadata = top.get("metadata")
@@ -242,13 +233,35 @@ class _DocumentReader:
     def shape(self, node: Node, message: str, meta: ObjectMeta | None) -> None:
         self.manifests.shape_problems.append(ShapeProblem(self.source, self.position(node), message, meta))
 
-    def read_workload(self, meta: ObjectMeta, top: dict[str, Node]) -> None:
-        found = self.find_pod_spec(meta.kind, top)
-        if found is None:
+    def read_workload(self, meta: ObjectMeta, top: dict[str, Node], root: MappingNode) -> None:
+        """The object's pod specs and containers, where its `kinds` entry says they are."""
+        group = meta.api_version.rpartition("/")[0]
+        if meta.kind == "ImageStream" and group in _OPENSHIFT_IMAGE_GROUPS:
+            stream = openshift.read_image_stream(self, meta, top.get("spec"))
+            if stream is not None:
+                self.manifests.workloads.append(stream)
             return
-        path, spec, pod_fields, template_fields = found
-        if template_fields is not None:
-            extra, extra_position = self.read_ignore_annotation(template_fields)
+        entry = self.kinds.lookup(meta.api_version, meta.kind)
+        if entry is None:
+            self.read_unknown_kind(meta, top, root)
+            return
+        pods: list[PodSpec] = []
+        for path in entry.pod_specs:
+            for selected in locate.select(root, path, self.fields):
+                if isinstance(selected.node, MappingNode):
+                    pods.append(self.read_pod(meta, top, selected))
+        if entry.containers:
+            pods.append(self.read_container_group(meta, root, entry))
+        if pods:
+            self.apply_triggers(meta, top, pods)
+
+    def read_pod(self, meta: ObjectMeta, top: dict[str, Node], selected: locate.Selected) -> PodSpec:
+        """A pod spec: its containers and pod-level fields. A pod template's `pulllint.dev/ignore`
+        annotation (the metadata beside a nested `spec`) counts as the object's."""
+        assert isinstance(selected.node, MappingNode)
+        metadata = selected.parent.get("metadata") if "." in selected.path else None
+        if selected.path.endswith("spec") and isinstance(metadata, MappingNode):
+            extra, extra_position = self.read_ignore_annotation(self.fields(metadata))
             if extra:
                 meta = ObjectMeta(
                     meta.kind,
@@ -260,8 +273,9 @@ class _DocumentReader:
                     meta.ignores | extra,
                     meta.ignore_position or extra_position,
                 )
+        pod_fields = self.fields(selected.node)
         workload = Workload(meta, _replicas(top.get("spec")))
-        pod = PodSpec(workload, path, self.position(spec))
+        pod = PodSpec(workload, selected.path, self.position(selected.node))
         workload.pod = pod
         for section in _CONTAINER_SECTIONS:
             node = pod_fields.get(section)
@@ -275,6 +289,50 @@ class _DocumentReader:
                     self.shape(entry, f"each of {section} must be a mapping", meta)
                     continue
                 pod.containers.append(self.read_container(pod, section, entry, meta))
+        self.read_pod_level(pod, pod_fields, meta)
+        self.manifests.workloads.append(workload)
+        return pod
+
+    def read_container_group(self, meta: ObjectMeta, root: MappingNode, entry: KindSpec) -> PodSpec:
+        """Containers outside a pod spec (Tekton steps, Argo templates ...), as one pod whose pod-level
+        fields come from the entry's `pod-fields` mappings (the first that has a field wins)."""
+        pod_fields: dict[str, Node] = {}
+        path, position = "spec", self.position(root)
+        for field_path in entry.pod_fields:
+            for selected in locate.select(root, field_path, self.fields):
+                if isinstance(selected.node, MappingNode):
+                    if not pod_fields:
+                        path, position = selected.path, self.position(selected.node)
+                    for key, value in self.fields(selected.node).items():
+                        pod_fields.setdefault(key, value)
+                    break
+        workload = Workload(meta)
+        pod = PodSpec(workload, path, position)
+        workload.pod = pod
+        seen: set[int] = set()
+        for field_path in entry.containers:
+            for selected in locate.select(root, field_path, self.fields):
+                node = selected.node
+                if _is_null(node):
+                    continue
+                if field_path.is_list and not isinstance(node, SequenceNode):
+                    self.shape(node, f"{selected.path} must be a list of containers", meta)
+                    continue
+                items = node.value if isinstance(node, SequenceNode) and field_path.is_list else [node]
+                for item in items:
+                    if id(item) in seen:
+                        continue
+                    seen.add(id(item))
+                    if not isinstance(item, MappingNode):
+                        what = f"each of {selected.path}" if field_path.is_list else selected.path
+                        self.shape(item, f"{what} must be a mapping (a container)", meta)
+                        continue
+                    pod.containers.append(self.read_container(pod, field_path.last_key, item, meta))
+        self.read_pod_level(pod, pod_fields, meta)
+        self.manifests.workloads.append(workload)
+        return pod
+
+    def read_pod_level(self, pod: PodSpec, pod_fields: dict[str, Node], meta: ObjectMeta) -> None:
         secrets_node = pod_fields.get("imagePullSecrets")
         pod.image_pull_secrets = self.read_name_refs(secrets_node, meta)
         account = pod_fields.get("serviceAccountName") or pod_fields.get("serviceAccount")
@@ -282,30 +340,59 @@ class _DocumentReader:
         if account is not None and account_name:
             pod.service_account = Located(account_name, self.position(account))
         pod.platforms = self.read_platforms(pod_fields)
-        self.manifests.workloads.append(workload)
 
-    def find_pod_spec(
-        self, kind: str, top: dict[str, Node]
-    ) -> tuple[str, MappingNode, dict[str, Node], dict[str, Node] | None] | None:
-        """The pod spec's dotted path, node and fields, and the fields of the pod template's metadata."""
-        paths = _POD_SPEC_PATHS.get(kind)
-        candidates = (paths,) if paths else _GENERIC_POD_SPEC_PATHS
-        for candidate in candidates:
+    def apply_triggers(self, meta: ObjectMeta, top: dict[str, Node], pods: list[PodSpec]) -> None:
+        """OpenShift image triggers: the containers they fill are judged on the trigger's image."""
+        if meta.kind == "DeploymentConfig":
+            for pod in pods:
+                openshift.apply_deployment_config_triggers(self, top.get("spec"), pod)
+        annotation = _path(self, top.get("metadata"), ("annotations", openshift.TRIGGERS_ANNOTATION))
+        if annotation is not None:
+            openshift.apply_annotation_triggers(self, annotation, pods)
+
+    def read_unknown_kind(self, meta: ObjectMeta, top: dict[str, Node], root: MappingNode) -> None:
+        """A kind without a `kinds` entry: a pod spec at a generic path is read; any other `image` key is
+        recorded (PL004), so an image pulllint cannot place is never a silent pass."""
+        claimed: set[tuple[int, int]] = set()
+        found = self.find_pod_spec(top)
+        if found is not None:
+            pod = self.read_pod(meta, top, found)
+            self.apply_triggers(meta, top, [pod])
+            for container in pod.containers:
+                if container.image is not None or container.filled_by is not None:
+                    position = container.image_position
+                    claimed.add((position.line - 1 - self.offset, position.column - 1))
+        unclaimed = locate.find_images(root, claimed)
+        if not unclaimed:
+            return
+        first = unclaimed[0]
+        paths = tuple(dict.fromkeys(u.container_path for u in unclaimed if u.container_path))[:3]
+        self.manifests.unknown_image_kinds.append(
+            UnknownImageKind(
+                meta,
+                kind_key(meta.api_version, meta.kind),
+                first.image,
+                self.position(first.node),
+                paths,
+                len(unclaimed),
+            )
+        )
+
+    def find_pod_spec(self, top: dict[str, Node]) -> locate.Selected | None:
+        """The first generic path that holds a pod spec with containers."""
+        for candidate in _GENERIC_POD_SPEC_PATHS:
             parent: dict[str, Node] | None = top
             node: Node | None = None
-            template_meta: dict[str, Node] | None = None
             for step in candidate:
                 if parent is None:
                     break
+                holder = parent
                 node = parent.get(step)
-                if step == "spec" and parent is not top and "metadata" in parent:
-                    metadata = parent["metadata"]
-                    template_meta = self.fields(metadata) if isinstance(metadata, MappingNode) else None
                 parent = self.fields(node) if isinstance(node, MappingNode) else None
             if parent is None or not isinstance(node, MappingNode):
                 continue
-            if kind in _KNOWN_WORKLOADS or any(section in parent for section in _CONTAINER_SECTIONS):
-                return ".".join(candidate), node, parent, template_meta
+            if any(section in parent for section in _CONTAINER_SECTIONS):
+                return locate.Selected(node, ".".join(candidate), holder)
         return None
 
     def read_container(self, pod: PodSpec, section: str, node: MappingNode, meta: ObjectMeta) -> Container:

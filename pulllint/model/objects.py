@@ -148,7 +148,7 @@ class UnknownImageKind(NamedTuple):
     image: str  # the first unchecked image
     position: Position  # of that image's value
     paths: tuple[str, ...]  # container paths a `kinds` entry would need ("spec.runners[]"), first few
-    count: int  # unchecked `image` values in the document
+    unchecked: int  # `image` values in the document that no entry covers
 
 
 class ShapeProblem(NamedTuple):
