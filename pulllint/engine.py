@@ -91,7 +91,7 @@ def select_rules(rules: Mapping[str, type[Rule]], config: Config) -> dict[str, t
     """Enable rules by code prefix: the longest matching prefix of select/ignore wins, ignore on ties.
 
     Without `select`, the rules on by default are on. A rule off by default is enabled only by its
-    full code, so `--select PL1` does not turn on PL106.
+    full code, so a prefix never turns on a rule that is off by default.
     """
     for prefix in (*(config.select or ()), *config.extend_select, *config.ignore):
         if not any(code.startswith(prefix) for code in rules):

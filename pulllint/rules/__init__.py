@@ -39,6 +39,7 @@ BUILTIN_RULE_MODULES = (
     "pl001_yaml_syntax",
     "pl002_invalid_manifest_shape",
     "pl003_unused_suppression",
+    "pl004_unknown_image_kind",
     "pl101_invalid_image_reference",
     "pl102_missing_tag",
     "pl103_latest_tag",
@@ -101,6 +102,8 @@ class RuleContext(NamedTuple):
     unused_suppressions: tuple[UnusedSuppression, ...] = ()
     # Filled only for pack rules (PL303 and the user's packs): the entries of this rule's code.
     pack_entries: tuple[PackEntry, ...] = ()
+    # The cluster's platforms (`cluster.platforms`, Nodes of the context); empty: not declared.
+    platforms: tuple[Platform, ...] = ()
 
     @property
     def secrets(self) -> PullSecretIndex:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.model.facts import Platform, Status
-from pulllint.rules import Rule, RuleContext, RuleOption, container_finding
+from pulllint.model.facts import Platform, Status, fill_platforms
+from pulllint.rules import RegistryNeed, Rule, RuleContext, RuleOption, container_finding
 from pulllint.rules._facts import containers_with
 
 
@@ -56,10 +56,18 @@ class PlatformMissing(Rule):
         "default-platform": RuleOption("linux/amd64", str, "platform assumed when the pod names none"),
     }
 
+    @classmethod
+    def registry_need(cls, options: Mapping[str, Any]) -> RegistryNeed:
+        try:
+            default = Platform.parse(str(options["default-platform"]))
+        except ValueError as error:
+            raise ValueError(f"default-platform: {error}") from None
+        return RegistryNeed(platforms=(default,))
+
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        default = (Platform.parse(str(ctx.options.get("default-platform", "linux/amd64"))),)
+        defaults = ctx.platforms or self.registry_need(ctx.options).platforms
         for container, facts in containers_with(ctx, Status.FOUND):
-            required = container.pod.platforms or default
+            required = fill_platforms(container.pod.platforms, defaults)
             if facts.platforms is None:
                 continue
             missing = [p for p in required if not _provides(facts.platforms, p)]
