@@ -5,6 +5,12 @@ at its line and the documents after it are still read. Each piece is composed by
 (libyaml scanner, parser and composer in C): nodes carry `start_mark`/`end_mark`, relative to the piece;
 `Document.line_offset` turns them into lines of the file. Nothing is constructed into Python objects:
 the model reads the nodes it needs and drops the rest.
+
+The bundled libyaml is 0.1.x, which refuses some valid YAML (a plain scalar holding `:` inside a flow
+mapping, such as `{docs: https://example.com/x}`). A piece it rejects is parsed again by ruamel's pure
+YAML 1.2 parser, and only a piece both reject is a problem; input without errors never pays for it. A
+piece that is a Go/Helm template (`{{ }}` as YAML structure), or that is broken and is not a Kubernetes
+object, is not a problem either: it becomes a `Skipped` document that the caller turns into a notice.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import Node, ScalarNode
 from ruamel.yaml.resolver import Resolver
 
+from pulllint.loading.sniff import helm_source, looks_like_manifest, template_line
+
 # libyaml's composer recurses in C: a few tens of thousands of nested collections overflow the stack.
 # Pieces shorter than this many characters cannot nest that deep; longer ones are measured first.
 _SAFE_PIECE_CHARS = 16_000
 MAX_DEPTH = 1_000
 
-_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.MULTILINE)
-_HELM_SOURCE = re.compile(r"^# Source: *(\S[^\r\n]*?) *\r?$", re.MULTILINE)
+_DOCUMENT_START = re.compile(r"^\ufeff?---(?=[ \t\r\n]|$)", re.MULTILINE)
 _NON_BLANK = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.MULTILINE)
 
@@ -45,6 +52,14 @@ class SyntaxProblem(NamedTuple):
     message: str
 
 
+class Skipped(NamedTuple):
+    """A piece that is not judged: what it is (`template`, `not-manifest`), where, and why."""
+
+    kind: str
+    line: int  # 1-based line in the file
+    message: str
+
+
 class Document(NamedTuple):
     """One document of a stream: its root node (None when it failed), and where it sits in the file."""
 
@@ -52,6 +67,7 @@ class Document(NamedTuple):
     line_offset: int  # 0-based line of the piece's first line in the file
     helm_source: str | None
     problem: SyntaxProblem | None = None
+    skipped: Skipped | None = None
 
 
 def split_pieces(text: str) -> Iterator[tuple[int, str]]:
@@ -74,31 +90,68 @@ def read_documents(text: str, *, split: bool = True, line_offset: int = 0) -> It
     """Compose every document of `text`; a broken piece yields a Document with a problem instead."""
     pieces = split_pieces(text) if split else iter([(0, text)])
     for offset, piece in pieces:
+        if piece[:1] == "\ufeff":
+            piece = piece[1:]  # a byte order mark may start any document
         if _NON_BLANK.search(piece) is None:
             continue  # comments and blank lines only: no document
-        source_match = _HELM_SOURCE.search(piece)
-        helm_source = source_match.group(1) if source_match else None
-        yield from _compose_piece(piece, line_offset + offset, helm_source)
+        yield from _compose_piece(piece, line_offset + offset, helm_source(piece))
 
 
-def _compose_piece(piece: str, offset: int, helm_source: str | None) -> Iterator[Document]:
+def _compose_piece(piece: str, offset: int, source: str | None) -> Iterator[Document]:
+    template = template_line(piece)
+    if template is not None:
+        message = (
+            "skipped: a template ({{ }} outside quotes and comments: Helm, Go or Jinja), not a manifest; "
+            "check what it renders instead, e.g. helm template CHART | pulllint check -"
+        )
+        yield Document(None, offset, source, None, Skipped("template", offset + template + 1, message))
+        return
     if len(piece) > _SAFE_PIECE_CHARS:
         too_deep = _first_too_deep(piece)
         if too_deep is not None:
-            yield Document(None, offset, helm_source, _shift(too_deep, offset))
+            yield _broken(piece, offset, source, _shift(too_deep, offset))
             return
     composer = _Composer(piece)
+    composed = 0
     try:
         while composer.check_node():
             root = composer.get_node()
+            composed += 1
             if root is not None and not (isinstance(root, ScalarNode) and root.value == ""):
-                yield Document(root, offset, helm_source)
-    except MarkedYAMLError as error:
-        yield Document(None, offset, helm_source, _problem_from(error, offset))
-    except YAMLError as error:  # unmarked: reader errors and the like
-        yield Document(None, offset, helm_source, SyntaxProblem(offset + 1, 1, str(error).strip()))
+                yield Document(root, offset, source)
+    except YAMLError:
+        # libyaml 0.1 refuses some valid YAML: ask the YAML 1.2 parser before calling it broken.
+        yield from _compose_pure(piece, offset, source, composed)
     finally:
         composer.dispose()
+
+
+def _compose_pure(piece: str, offset: int, source: str | None, skip: int) -> Iterator[Document]:
+    """The documents of `piece` after the first `skip`, by ruamel's pure YAML 1.2 parser."""
+    from ruamel.yaml import YAML
+
+    loader = YAML(typ="safe", pure=True)
+    index = 0
+    try:
+        for root in loader.compose_all(piece):
+            index += 1
+            if index <= skip:
+                continue
+            if root is not None and not (isinstance(root, ScalarNode) and root.value == ""):
+                yield Document(root, offset, source)
+    except YAMLError as error:
+        yield _broken(piece, offset, source, _problem_of(error, piece, offset))
+    except RecursionError:
+        message = f"nesting is deeper than this parser can follow (at most {MAX_DEPTH} levels are read)"
+        yield _broken(piece, offset, source, SyntaxProblem(offset + 1, 1, message))
+
+
+def _broken(piece: str, offset: int, source: str | None, problem: SyntaxProblem) -> Document:
+    """A piece that does not parse: a problem when it is a Kubernetes object, else a skipped piece."""
+    if looks_like_manifest(piece):
+        return Document(None, offset, source, problem)
+    message = f"skipped: not a Kubernetes manifest, and not valid YAML either ({problem.message})"
+    return Document(None, offset, source, None, Skipped("not-manifest", problem.line, message))
 
 
 def _first_too_deep(piece: str) -> SyntaxProblem | None:
@@ -132,16 +185,43 @@ def _shift(problem: SyntaxProblem, offset: int) -> SyntaxProblem:
     return SyntaxProblem(problem.line + offset, problem.column, problem.message)
 
 
-def _problem_from(error: MarkedYAMLError, offset: int) -> SyntaxProblem:
+def _last_content_line(piece: str) -> int:
+    """0-based line of the piece's last line that is not blank."""
+    end = len(piece.rstrip(" \t\r\n"))
+    return piece.count("\n", 0, end)
+
+
+def _problem_of(error: YAMLError, piece: str, offset: int) -> SyntaxProblem:
+    """The problem at the line where it starts, inside the broken document."""
+    if not isinstance(error, MarkedYAMLError):
+        position = getattr(error, "position", None)  # a ReaderError: a character that YAML forbids
+        if isinstance(position, int) and 0 <= position <= len(piece):
+            line = piece.count("\n", 0, position)
+            column = position - (piece.rfind("\n", 0, position) + 1) + 1
+            reason = getattr(error, "reason", None) or "character that YAML does not allow"
+            character = getattr(error, "character", None)
+            shown = f" {character!r}" if isinstance(character, str) else ""
+            return SyntaxProblem(offset + line + 1, column, f"{reason}{shown}")
+        return SyntaxProblem(offset + 1, 1, str(error).strip() or "invalid YAML")
+    last = _last_content_line(piece)
     mark = error.problem_mark or error.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    line, column = (mark.line, mark.column + 1) if mark is not None else (0, 1)
     message = error.problem or error.context or "invalid YAML"
+    context_mark = error.context_mark
+    if line > last:
+        # The parser ran to the end of the piece (an unclosed quote or bracket): the problem starts
+        # where the unclosed construct does, not at the next document's `---`.
+        if context_mark is not None and context_mark.line <= last:
+            line, column = context_mark.line, context_mark.column + 1
+        else:
+            line = last
+            column = len(piece.split("\n")[last].rstrip("\r")) + 1
     if error.context and error.problem:
         context = error.context.removeprefix("while ")
-        if error.context_mark is not None:
-            context += f" that started at line {error.context_mark.line + 1 + offset}"
+        if context_mark is not None:
+            context += f" that started at line {context_mark.line + 1 + offset}"
         message += f" ({context})"
-    return SyntaxProblem(line + offset, column, message)
+    return SyntaxProblem(line + 1 + offset, column, message)
 
 
 def node_span(node: Node, offset: int) -> tuple[int, int, int, int]:
