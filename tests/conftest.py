@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -12,16 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("PULLLINT_SHARED", ROOT.parent / "shared"))
 
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+_EXPECT = re.compile(r"#\s*expect:\s*(.*?)\s*$")
+_EXPECTED = re.compile(r"([A-Z][A-Z0-9]*)@([0-9]+)")
 
 
-def expected_codes(path: Path) -> set[tuple[int, str]]:
-    """(line, code) pairs from `# expect: PL103, PL105` comments: the finding is on that line."""
-    found: set[tuple[int, str]] = set()
+class Expected(NamedTuple):
+    line: int
+    column: int
+    code: str
+
+
+def expected_findings(path: Path) -> list[Expected]:
+    """The findings a fixture expects: ``# expect: PL103@18, PL105@11`` says that PL103 is reported on this
+    line at column 18 and PL105 at column 11 (1-based, as pulllint prints them). A code without its
+    column is an error in the fixture."""
+    found: list[Expected] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         match = _EXPECT.search(line)
-        if match:
-            found.update((number, code.strip()) for code in match.group(1).split(",") if code.strip())
+        if match is None:
+            continue
+        for item in filter(None, (part.strip() for part in match.group(1).split(","))):
+            expected = _EXPECTED.fullmatch(item)
+            if expected is None:
+                raise ValueError(f"{path}:{number}: write an expectation as CODE@COLUMN, not {item!r}")
+            found.append(Expected(number, int(expected.group(2)), expected.group(1)))
     return found
 
 

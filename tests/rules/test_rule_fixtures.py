@@ -1,9 +1,13 @@
 """Every fixture manifest under tests/fixtures/ checked against its inline `# expect:` comments.
 
-A fixture names the code prefixes it is about in a `# codes: PL0,PL1` header (default: every code);
-the rules on by default under those prefixes run, plus any rule named there by its full code (so an
-off-by-default rule is tested by naming it). Findings of those codes must be exactly the expected ones.
-A `# config: FILE` header reads that configuration file (relative to the fixture) for the run.
+The one fixture runner. A fixture says what it expects on the line a finding must point at:
+`# expect: PL103@18` (PL103 at column 18 of this line), several separated by commas
+(`# expect: PL201@18, PL302@18`). Headers at the top:
+
+- `# codes: PL0,PL1` names the code prefixes the fixture is about (default: every code). The rules on by
+  default under those prefixes run, plus any rule named there by its full code (so an off-by-default rule
+  is tested by naming it). Findings of those codes must be exactly the expected ones, line and column.
+- `# config: FILE` reads that configuration file (relative to the fixture) for the run.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pytest
 from pulllint.config import Config, load_config
 from pulllint.engine import available_rules, run
 from pulllint.rules import all_rules
-from tests.conftest import FIXTURES, expected_codes
+from tests.conftest import FIXTURES, Expected, expected_findings
 
 _CODES_HEADER = re.compile(r"^#\s*codes:\s*([A-Z0-9, ]+)$", re.MULTILINE)
 _CONFIG_HEADER = re.compile(r"^#\s*config:\s*(\S+)\s*$", re.MULTILINE)
@@ -33,11 +37,11 @@ def _config(path: Path) -> Config:
     return load_config(str(path.parent / match.group(1))) if match else Config()
 
 
-def _select(prefixes: tuple[str, ...], config: Config | None = None) -> tuple[str, ...]:
+def _select(prefixes: tuple[str, ...], config: Config) -> tuple[str, ...]:
     return tuple(
         code
-        for code, rule in available_rules(config or Config()).items()
-        if any(code.startswith(p) for p in prefixes) and (rule.enabled_by_default or code in prefixes)
+        for code, rule in available_rules(config).items()
+        if code.startswith(prefixes) and (rule.enabled_by_default or code in prefixes)
     )
 
 
@@ -46,14 +50,22 @@ def test_fixture(path: Path) -> None:
     prefixes = _prefixes(path)
     config = _config(path)
     result = run([str(path)], config._replace(select=_select(prefixes, config)), offline=True)
-    actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
-    expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
-    assert sorted(actual) == sorted(expected), "\n".join(
-        f"{path.name}:{d.line}:{d.column}: {d.code} {d.message}" for d in result.diagnostics
+    found = result.diagnostics
+    actual = sorted(Expected(d.line, d.column, d.code) for d in found if d.code.startswith(prefixes))
+    expected = sorted(e for e in expected_findings(path) if e.code.startswith(prefixes))
+    assert actual == expected, "\n".join(
+        f"{path.name}:{d.line}:{d.column}: {d.code} {d.message}" for d in found
     )
 
 
-def test_fixtures_exist_for_every_builtin_offline_rule() -> None:
-    covered = {code for path in FIXTURE_FILES for _, code in expected_codes(path)}
+def test_every_builtin_offline_rule_has_a_fixture() -> None:
+    covered = {e.code for path in FIXTURE_FILES for e in expected_findings(path)}
     offline = {code for code, rule in all_rules().items() if not rule.needs_network}
     assert offline - covered == set()
+
+
+def test_an_expectation_without_its_column_is_refused(tmp_path: Path) -> None:
+    fixture = tmp_path / "old-style.yaml"
+    fixture.write_text("image: nginx  # expect: PL102\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"old-style.yaml:1: write an expectation as CODE@COLUMN"):
+        expected_findings(fixture)

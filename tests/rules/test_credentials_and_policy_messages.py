@@ -1,62 +1,20 @@
-"""PL2xx and PL3xx: the fixtures under tests/fixtures/pl2 and pl3, and what fixtures cannot show.
-
-Fixture convention (shared with tests/rules/test_rule_fixtures.py): `# codes: PL2` names the code
-prefixes under test (an off-by-default rule is enabled by naming its full code), `# config: FILE` reads
-a configuration file next to the fixture, and `# expect: PL201` on a line says a finding of that code is
-reported exactly there. Findings of the codes under test must be exactly the expected ones.
+"""PL2xx and PL3xx: what the fixtures under tests/fixtures/pl2 and pl3 cannot show (they run in
+tests/rules/test_rule_fixtures.py): credentials never leave, findings about a Secret are reported once,
+and the messages and fixes of the Docker Hub, deprecated-image, cross-account and allowlist rules.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from pulllint.cli import main
-from pulllint.config import Config, load_config, parse_config
+from pulllint.config import Config, parse_config
 from pulllint.diagnostics import Severity
-from pulllint.engine import available_rules, run
-from pulllint.rules import all_rules
-from tests.conftest import FIXTURES, expected_codes
-
-_CODES = re.compile(r"^#\s*codes:\s*([A-Z0-9, ]+)$", re.MULTILINE)
-_CONFIG = re.compile(r"^#\s*config:\s*(\S+)\s*$", re.MULTILINE)
-FAMILY_FIXTURES = sorted(p for d in ("pl2", "pl3") for p in (FIXTURES / d).glob("*.yaml"))
-
-
-def fixture_run(path: Path) -> tuple[set[tuple[int, str]], set[tuple[int, str]], str]:
-    """(actual, expected, listing) for one fixture, restricted to the codes it is about."""
-    text = path.read_text(encoding="utf-8")
-    codes = _CODES.search(text)
-    prefixes = tuple(c.strip() for c in codes.group(1).split(",")) if codes else ("PL2", "PL3")
-    config_header = _CONFIG.search(text)
-    config = load_config(str(path.parent / config_header.group(1))) if config_header else Config()
-    select = tuple(
-        code
-        for code, rule in available_rules(config or Config()).items()
-        if code.startswith(prefixes) and (rule.enabled_by_default or code in prefixes)
-    )
-    result = run([str(path)], config._replace(select=select), offline=True)
-    actual = {(d.line, d.code) for d in result.diagnostics if d.code.startswith(prefixes)}
-    expected = {(line, code) for line, code in expected_codes(path) if code.startswith(prefixes)}
-    listing = "\n".join(f"{path.name}:{d.line}:{d.column}: {d.code} {d.message}" for d in result.diagnostics)
-    return actual, expected, listing
-
-
-@pytest.mark.parametrize("path", FAMILY_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fixture(path: Path) -> None:
-    actual, expected, listing = fixture_run(path)
-    assert sorted(actual) == sorted(expected), listing
-
-
-def test_every_pl2_pl3_rule_has_a_fixture() -> None:
-    covered = {code for path in FAMILY_FIXTURES for _, code in expected_codes(path)}
-    family = {code for code in all_rules() if code.startswith(("PL2", "PL3"))}
-    assert family - covered == set()
-
+from pulllint.engine import run
 
 # --- credentials never leave -----------------------------------------------------------------------------
 
