@@ -1,0 +1,79 @@
+"""PL004 unknown-image-kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulllint.diagnostics import Finding, Severity
+from pulllint.model.objects import UnknownImageKind
+from pulllint.rules import Rule, RuleContext, object_finding
+
+
+class UnknownImageKindRule(Rule):
+    """## What it does
+    Reports, once per document, an object of a kind pulllint does not know that holds `image` keys with
+    string values it has not checked: a custom resource whose containers live somewhere other than a pod
+    template (`spec.template.spec`). The finding points at the first such image, counts the others and
+    names the paths a `kinds` entry would need.
+
+    pulllint knows the Kubernetes workloads, OpenShift's DeploymentConfig and ImageStream, Tekton (Task,
+    ClusterTask, Pipeline, TaskRun, PipelineRun, StepAction), Argo Workflows (Workflow, WorkflowTemplate,
+    ClusterWorkflowTemplate, CronWorkflow) and KEDA's ScaledJob, and any kind whose pod spec is at
+    `spec.template.spec` or `spec.jobTemplate.spec.template.spec` (Argo Rollouts, Knative Services ...).
+
+    ## Why it matters
+    An image pulllint cannot place is an image nobody checked: a typo, a `latest` tag or a private registry
+    without a pull secret there fails in the cluster while the lint run stays green.
+
+    ## Example
+    ```yaml
+    apiVersion: ci.acme.example.com/v1
+    kind: Runner
+    spec:
+      steps:
+        - name: build
+          image: registry.acme.example.com/builder:2.1
+    ```
+
+    ## Fix
+    Tell pulllint where the kind keeps its containers, in `.pulllint.yaml`:
+
+    ```yaml
+    kinds:
+      ci.acme.example.com/Runner:        # group/Kind, or a bare Kind for any group
+        containers: [spec.steps[]]       # key[] is each item of a list; a path without [] is one container
+        pod-specs: []                    # paths to whole pod specs, if the kind has any
+        pod-fields: [spec]               # where imagePullSecrets / serviceAccountName of those containers are
+    ```
+
+    An entry with no paths (`ci.acme.example.com/Runner: {}`) says the kind holds no image to check.
+    """
+
+    code = "PL004"
+    name = "unknown-image-kind"
+    severity = Severity.INFO
+    summary = "An object of a kind pulllint does not know holds images it did not check."
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for unknown in ctx.manifests.unknown_image_kinds:
+            yield object_finding(
+                unknown.meta, unknown.position, _message(unknown), fix=f"kinds: {{{_entry(unknown)}}}"
+            )
+
+
+def _message(unknown: UnknownImageKind) -> str:
+    others = unknown.unchecked - 1
+    more = f" and {others} other image{'s' if others != 1 else ''}" if others else ""
+    return (
+        f"{unknown.key} holds image {unknown.image!r}{more} that pulllint did not check: it does not know "
+        f"where kind {unknown.meta.kind} keeps its containers; declare it in the configuration: "
+        f"kinds: {{{_entry(unknown)}}}"
+    )
+
+
+def _entry(unknown: UnknownImageKind) -> str:
+    paths = ", ".join(unknown.paths) if unknown.paths else "<path to the containers>"
+    return f"{unknown.key}: {{containers: [{paths}]}}"
+
+
+RULE = UnknownImageKindRule
