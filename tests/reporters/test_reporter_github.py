@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import render
+from pulllint.reporters import RenderOptions, render
 from tests.reporters._samples import diag, make_report
 
 
@@ -79,3 +79,77 @@ def test_no_line() -> None:
 
 def test_empty_report_prints_only_the_summary() -> None:
     assert lines() == ["No problems found in 2 files; 5 images checked."]
+
+
+# -- what GitHub shows ----------------------------------------------------------------------------------
+
+
+def many(severity: Severity, count: int, path: str = "a.yaml") -> list[Diagnostic]:
+    return [
+        diag(path=path, line=n + 1, severity=severity, message=f"{severity.label} {n}") for n in range(count)
+    ]
+
+
+def kinds(output: list[str]) -> list[str]:
+    return [line[2:].split(" ", 1)[0] for line in output if line.startswith("::")]
+
+
+def test_within_the_limits_everything_is_annotated() -> None:
+    output = lines(*many(Severity.ERROR, 10), *many(Severity.WARNING, 10), *many(Severity.INFO, 10))
+    assert kinds(output) == ["error"] * 10 + ["warning"] * 10 + ["notice"] * 10
+    assert "title=pulllint" not in "\n".join(output)
+
+
+def test_capped_to_what_github_shows_with_one_notice_and_the_rest_in_the_log() -> None:
+    output = lines(
+        *many(Severity.WARNING, 14), *many(Severity.ERROR, 12, path="b.yaml"), *many(Severity.INFO, 3)
+    )
+    assert kinds(output) == ["error"] * 10 + ["warning"] * 10 + ["notice"] * 4
+    [notice] = [line for line in output if "title=pulllint" in line]
+    assert notice.startswith("::notice title=pulllint::6 more findings not annotated: GitHub shows 10 error,")
+    assert "Every finding is in the lines below in this log." in notice
+    # The errors annotated are the first by location; the ones left out follow as plain text lines.
+    assert "::error file=b.yaml,line=10," in "\n".join(output)
+    start = output.index("Not annotated (6):")
+    assert output[start + 1 : start + 3] == [
+        "b.yaml:11:16: PL001 error error 10",
+        "b.yaml:12:16: PL001 error error 11",
+    ]
+    assert len(output[start + 1 : -1]) == 6 and output[-1].startswith("Found 29 problems")
+
+
+def test_the_notice_takes_the_place_of_the_last_info() -> None:
+    output = lines(*many(Severity.INFO, 12))
+    assert kinds(output) == ["notice"] * 10
+    assert output[9].startswith("::notice title=pulllint::3 more findings not annotated")
+
+
+def test_the_notice_names_the_summary_and_the_sarif_file() -> None:
+    from pulllint.reporters import AnnotationLimits
+    from pulllint.reporters._github import Selection, render_selection
+
+    report = make_report(many(Severity.ERROR, 3), files=1, images=1)
+    options = RenderOptions(sarif_file="results/pulllint.sarif", limits=AnnotationLimits(per_kind=2))
+    text = render_selection(report, options, Selection(report.diagnostics, options.limits), summary=True)
+    assert "GitHub shows 2 error, 2 warning and 2 notice annotations per step (50 per job)" in text
+    assert (
+        "Every finding is in the job summary, the SARIF report results/pulllint.sarif and the lines below"
+        in text
+    )
+
+
+def test_earlier_batches_use_up_the_limits() -> None:
+    report = make_report([*many(Severity.ERROR, 4), *many(Severity.WARNING, 2)], files=1, images=1)
+    output = render(
+        report, "github", already_annotated={Severity.ERROR: 8, Severity.WARNING: 10}
+    ).splitlines()
+    assert kinds(output) == ["error", "error", "notice"]
+    assert "4 more findings not annotated" in output[2]
+
+
+def test_the_job_limit() -> None:
+    from pulllint.reporters import AnnotationLimits
+
+    report = make_report([*many(Severity.ERROR, 10), *many(Severity.WARNING, 10)], files=1, images=1)
+    output = render(report, "github", limits=AnnotationLimits(per_kind=10, per_job=12)).splitlines()
+    assert kinds(output) == ["error"] * 10 + ["warning", "notice"]
