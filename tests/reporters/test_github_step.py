@@ -24,7 +24,7 @@ def batch(path: str, errors: int, warnings: int = 0) -> list[Diagnostic]:
     ]
 
 
-def annotations(output: str) -> list[str]:
+def annotated_kinds(output: str) -> list[str]:
     return [line.split(" ", 1)[0] for line in output.splitlines() if line.startswith("::")]
 
 
@@ -47,11 +47,11 @@ def test_batches_of_one_step_share_one_summary_and_the_limits(env: dict[str, str
     first = publish(make_report(batch("a.yaml", 6, 8), files=3, images=5), env)
     second = publish(make_report(batch("b.yaml", 7, 1), files=2, images=2), env)
     third = publish(make_report(batch("c.yaml", 0), files=4, images=1), env)
-    assert annotations(first) == ["::error"] * 6 + ["::warning"] * 8
+    assert annotated_kinds(first) == ["::error"] * 6 + ["::warning"] * 8
     # 4 error annotations were left for this step: the rest go to the log, announced once.
-    assert annotations(second) == ["::error"] * 4 + ["::warning", "::notice"]
+    assert annotated_kinds(second) == ["::error"] * 4 + ["::warning", "::notice"]
     assert "3 more findings not annotated" in second
-    assert annotations(third) == []
+    assert annotated_kinds(third) == []
 
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("## Build\n\nbuilt fine\n")
@@ -70,7 +70,7 @@ def test_a_later_step_or_run_starts_afresh(env: dict[str, str], tmp_path: Path) 
     # The summary file was emptied (another step's file, or a rerun): the old state is not carried over.
     Path(env["GITHUB_STEP_SUMMARY"]).write_text("", encoding="utf-8")
     output = publish(make_report(batch("b.yaml", 9), files=1, images=1), env)
-    assert annotations(output) == ["::error"] * 9
+    assert annotated_kinds(output) == ["::error"] * 9
     assert "in 1 file;" in Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
 
 
@@ -119,7 +119,7 @@ def test_parallel_batches_make_one_coherent_summary(env: dict[str, str]) -> None
     ]
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert all(process.returncode == 0 for process in processes)
-    kinds = [kind for output in outputs for kind in annotations(output)]
+    kinds = [kind for output in outputs for kind in annotated_kinds(output)]
     assert kinds.count("::error") == 10 and kinds.count("::warning") == 10
     text = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert text.count("### pulllint") == 1
@@ -136,7 +136,7 @@ def test_a_summary_that_cannot_be_combined_says_it_is_partial(
     with open(state, "a+b") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # another batch holds it
         output = publish(make_report([diag()], files=1, images=1), env)
-    assert annotations(output) == ["::error"]
+    assert annotated_kinds(output) == ["::error"]
     text = Path(summary).read_text(encoding="utf-8")
     assert "This section covers one pulllint run only" in text and "Found 1 problem" in text
 
