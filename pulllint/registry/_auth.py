@@ -33,10 +33,13 @@ _PARAM_RE = re.compile(
 class Denied(Exception):
     """The registry or its token service refused access (401/403, or a token without the scope)."""
 
-    def __init__(self, error_class: str, detail: str) -> None:
+    def __init__(self, error_class: str, detail: str, *, sent: bool = True) -> None:
         super().__init__(detail)
         self.error_class = error_class  # "credentials-refused" | "insufficient-scope" | "auth-required"
         self.detail = detail
+        # Whether credentials were presented (to the registry or its token service): only then is this a
+        # refusal of credentials.
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,9 @@ class TokenCache:
         if reply.status in (401, 403):
             if credential is None or credential.is_empty:
                 raise Denied(
-                    "auth-required", f"token service {realm_origin} refused anonymous access ({reply.status})"
+                    "auth-required",
+                    f"token service {realm_origin} refused anonymous access ({reply.status})",
+                    sent=False,
                 )
             raise Denied(
                 "credentials-refused",

@@ -13,9 +13,18 @@ What is cached (anything else never is: UNREACHABLE, RATE_LIMITED, UNAUTHORIZED,
 - FOUND by tag: tag TTL;
 - TAG_NOT_FOUND / REPOSITORY_NOT_FOUND: negative TTL.
 
+Platform lists are also kept by manifest digest (content-addressed, so for ever, and only when the
+body's sha256 is the digest): a tag whose cached answer expired costs a HEAD, not a GET (Docker Hub
+counts GETs as pulls).
+
 Files are 0600 in a 0700 directory, written to a temporary file in the same directory and renamed
-(``os.replace``), so readers see a whole old file or a whole new one; any unreadable, foreign or
-malformed file is a miss.
+(``os.replace``), so readers see a whole old file or a whole new one. A cache can only miss: every read
+is of a regular file (no FIFO, device or symlink), bounded in size, its JSON bounded in depth, and any
+failure is a miss that the run then rewrites. Expired files are pruned (at most once an hour, by a run
+that writes).
+
+One pass per run: `read` answers what it can (the snapshot of the whole set of queries first, else one
+file per query), the resolver asks only for the misses, `write` stores the new answers and the snapshot.
 """
 
 from __future__ import annotations
@@ -23,17 +32,65 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pulllint.model.credentials import RegistryCredential
-from pulllint.model.facts import ImageFacts, ImageQuery, Platform, Status
+from pulllint.model.facts import ImageFacts, ImageQuery, Platform, PlatformMatch, Runtime, Status
 from pulllint.registry._refs import image_string
 from pulllint.registry._settings import RegistrySettings
 
-FORMAT = 1
+FORMAT = 2
 SUBDIR = "registry-v1"
+MAX_ENTRY_BYTES = 256 * 1024  # one answer (its nearest tags and details are short)
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # a whole set of answers (~300 bytes per image)
+PRUNE_EVERY_SECONDS = 3600.0
+KEEP_PERMANENT_SECONDS = 30 * 86400.0  # answers that never expire are still dropped when unused this long
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
+
+
+def read_bounded(path: Path | str, limit: int) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes; None for anything else.
+
+    Never blocks (a FIFO opens non-blocking and is refused), never follows a symlink (``/dev/zero``),
+    never reads more than ``limit + 1`` bytes (a sparse file of gigabytes).
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > limit else b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def load_json(path: Path | str, limit: int) -> object:
+    """A JSON document from a regular file; None when absent, oversized, malformed or nested deeper than
+    the decoder's recursion guard (RecursionError, ~1000 levels: our files nest 6)."""
+    data = read_bounded(path, limit)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError, MemoryError):
+        return None
 
 
 def cache_root(settings: RegistrySettings) -> Path:
@@ -47,14 +104,20 @@ def cache_root(settings: RegistrySettings) -> Path:
     return Path(platformdirs.user_cache_dir("pulllint"))
 
 
+def _platform_list(platforms: Sequence[Platform]) -> list[list[str | None]]:
+    return [[p.os, p.architecture, p.variant] for p in platforms]
+
+
 def _serialize(facts: ImageFacts) -> dict[str, object]:
     return {
         "reference": facts.reference,
         "status": facts.status.value,
         "digest": facts.digest,
-        "platforms": None
-        if facts.platforms is None
-        else [[p.os, p.architecture, p.variant] for p in facts.platforms],
+        "platforms": None if facts.platforms is None else _platform_list(facts.platforms),
+        "platform_matches": [
+            [str(m.wanted), None if m.chosen is None else str(m.chosen), m.runtime.value, m.single_manifest]
+            for m in facts.platform_matches
+        ],
         "nearest_tags": list(facts.nearest_tags),
         "detail": facts.detail,
         "error_class": facts.error_class,
@@ -72,20 +135,45 @@ def _opt_str(doc: dict[str, object], key: str) -> str | None:
     raise ValueError(key)
 
 
-def _deserialize(doc: dict[str, object]) -> ImageFacts:
+def _platforms(raw: object) -> tuple[Platform, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("platforms")
+    items: list[Platform] = []
+    for p in raw:
+        if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)):
+            raise ValueError("platform")
+        if p[2] is not None and not isinstance(p[2], str):
+            raise ValueError("variant")
+        items.append(Platform(p[0], p[1], p[2]))
+    return tuple(items)
+
+
+def _matches(raw: object) -> tuple[PlatformMatch, ...]:
+    if not isinstance(raw, list):
+        raise ValueError("platform_matches")
+    matches: list[PlatformMatch] = []
+    for m in raw:
+        if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and isinstance(m[2], str)):
+            raise ValueError("platform_match")
+        chosen = m[1]
+        if chosen is not None and not isinstance(chosen, str):
+            raise ValueError("chosen")
+        matches.append(
+            PlatformMatch(
+                Platform.parse(m[0]),
+                None if chosen is None else Platform.parse(chosen),
+                Runtime(m[2]),
+                bool(m[3]),
+            )
+        )
+    return tuple(matches)
+
+
+def _deserialize(doc: object) -> ImageFacts:
+    if not isinstance(doc, dict):
+        raise ValueError("facts")
     platforms_raw = doc.get("platforms")
-    platforms: tuple[Platform, ...] | None = None
-    if platforms_raw is not None:
-        if not isinstance(platforms_raw, list):
-            raise ValueError("platforms")
-        items: list[Platform] = []
-        for p in platforms_raw:
-            if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)):
-                raise ValueError("platform")
-            if p[2] is not None and not isinstance(p[2], str):
-                raise ValueError("variant")
-            items.append(Platform(p[0], p[1], p[2]))
-        platforms = tuple(items)
+    platforms = None if platforms_raw is None else _platforms(platforms_raw)
     tags = doc.get("nearest_tags", [])
     extra = doc.get("extra", {})
     reference = doc.get("reference")
@@ -111,7 +199,14 @@ def _deserialize(doc: dict[str, object]) -> ImageFacts:
         credential_label=_opt_str(doc, "credential_label"),
         from_cache=True,
         extra=dict(extra),
+        platform_matches=_matches(doc.get("platform_matches", [])),
     )
+
+
+def _fresh(expires: object, now: float) -> bool:
+    if expires is None:
+        return True
+    return isinstance(expires, int | float) and not isinstance(expires, bool) and expires > now
 
 
 class DiskCache:
@@ -121,6 +216,9 @@ class DiskCache:
         self._usable: bool | None = None
         self._salt: bytes | None = None
         self._fingerprints: dict[tuple[RegistryCredential, ...], str] = {}
+        self._keys: dict[ImageQuery, str | None] = {}
+        # Expiry of each answer `get` read from its own file (None: never), for the run's snapshot.
+        self._expiry: dict[ImageQuery, float | None] = {}
 
     @property
     def directory(self) -> Path:
@@ -133,6 +231,8 @@ class DiskCache:
                 if not root.exists():
                     root.mkdir(parents=True, mode=0o700, exist_ok=True)
                 self._dir.mkdir(mode=0o700, exist_ok=True)
+                if not self._dir.is_dir() or self._dir.is_symlink():
+                    raise NotADirectoryError(str(self._dir))
                 if self._dir.stat().st_mode & 0o777 != 0o700:
                     os.chmod(self._dir, 0o700)
                 self._usable = True
@@ -147,15 +247,16 @@ class DiskCache:
             return None
         path = self._dir / "salt"
         for _ in range(3):
+            data = read_bounded(path, 128)
             try:
-                text = path.read_text(encoding="ascii").strip()
-                salt = bytes.fromhex(text)
-                if len(salt) == 32:
-                    self._salt = salt
-                    return salt
-            except (OSError, ValueError):
-                pass
-            # Create it atomically: a new file linked into place only if no other process won the race.
+                salt = bytes.fromhex(data.decode("ascii").strip()) if data is not None else b""
+            except (UnicodeDecodeError, ValueError):
+                salt = b""
+            if len(salt) == 32:
+                self._salt = salt
+                return salt
+            # Create it atomically: a new file linked into place only if no other process won the race;
+            # anything unusable in its place (garbage, a FIFO, a symlink) is replaced.
             try:
                 import secrets
                 import tempfile  # only writers need these: a warm run only reads
@@ -164,11 +265,16 @@ class DiskCache:
                 with os.fdopen(fd, "w", encoding="ascii") as fh:
                     fh.write(secrets.token_hex(32))
                 try:
-                    os.link(tmp, path)
+                    if data is None and not os.path.lexists(path):
+                        os.link(tmp, path)
+                    else:
+                        os.replace(tmp, path)
+                        tmp = ""
                 except FileExistsError:
                     pass
                 finally:
-                    os.unlink(tmp)
+                    if tmp:
+                        os.unlink(tmp)
             except OSError:
                 return None
         return None
@@ -195,20 +301,27 @@ class DiskCache:
         return digest
 
     def _key(self, query: ImageQuery) -> str | None:
-        """What identifies an answer: the reference, the platform and a one-way credential fingerprint."""
+        """What identifies an answer: the reference, the platforms asked about and the runtime that
+        matches them, and a one-way credential fingerprint."""
+        if query in self._keys:
+            return self._keys[query]
         fingerprint = self._fingerprint(query.credentials)
-        if fingerprint is None:
-            return None
-        docker_config = bool(not query.credentials and self._settings.use_docker_config)
-        return json.dumps(
-            [
-                FORMAT,
-                image_string(query.image),
-                str(query.platform) if query.platform else None,
-                fingerprint,
-                docker_config,
-            ]
-        )
+        key = None
+        if fingerprint is not None:
+            wanted = [str(p) for p in query.wanted_platforms]
+            docker_config = bool(not query.credentials and self._settings.use_docker_config)
+            key = json.dumps(
+                [
+                    FORMAT,
+                    image_string(query.image),
+                    wanted or None,
+                    self._settings.runtime if wanted else None,
+                    fingerprint,
+                    docker_config,
+                ]
+            )
+        self._keys[query] = key
+        return key
 
     def _path(self, query: ImageQuery) -> Path | None:
         key = self._key(query)
@@ -229,35 +342,65 @@ class DiskCache:
         joined = "\n".join(sorted(keys)).encode("utf-8")
         return self._dir / f"batch-{zlib.crc32(joined):08x}-{zlib.adler32(joined):08x}-{len(keys)}.json"
 
+    # -- one pass per run ----------------------------------------------------------------------------------
+
+    def read(self, queries: Sequence[ImageQuery]) -> dict[ImageQuery, ImageFacts]:
+        """Every fresh answer for ``queries`` (unique), read once: from the snapshot of this very set
+        when there is one and all of it is fresh, else from each query's own file."""
+        if not queries or not self._ensure_dir():
+            return {}
+        snapshot = self.get_batch(queries)
+        if snapshot is not None:
+            return snapshot
+        hits: dict[ImageQuery, ImageFacts] = {}
+        for query in queries:
+            facts = self.get(query)
+            if facts is not None:
+                hits[query] = facts
+        return hits
+
+    def write(
+        self,
+        queries: Sequence[ImageQuery],
+        answers: Mapping[ImageQuery, ImageFacts],
+        new: Sequence[ImageQuery],
+    ) -> None:
+        """Store the ``new`` answers one file each, then the snapshot of the whole set; prune."""
+        if not self._ensure_dir():
+            return
+        for query in new:
+            self.put(query, answers[query])
+        self.put_batch(queries, answers)
+        if new:
+            self.prune()
+
     def get_batch(self, queries: Sequence[ImageQuery]) -> dict[ImageQuery, ImageFacts] | None:
         """Every answer of a set of queries asked before, from one file; None unless all are fresh.
 
         A warm run over unchanged manifests (pre-commit, CI) then reads one file instead of one per image.
         """
-        if not queries or not self._ensure_dir():
+        if len(queries) < 2 or not self._ensure_dir():
             return None
         keys = [self._key(query) for query in queries]
         if any(key is None for key in keys):
             return None
         known = [key for key in keys if key is not None]
+        doc = load_json(self._batch_path(known), MAX_SNAPSHOT_BYTES)
         try:
-            with open(self._batch_path(known), encoding="utf-8") as fh:
-                doc = json.load(fh)
             entries = doc.get("entries") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
             if not isinstance(entries, dict):
                 return None
             now = time.time()
             answers: dict[ImageQuery, ImageFacts] = {}
             for query, key in zip(queries, known, strict=True):
-                entry = entries[key]
-                expires = entry.get("expires_at")
-                if expires is not None and (not isinstance(expires, int | float) or expires <= now):
+                entry = entries.get(key)
+                if not isinstance(entry, dict) or not _fresh(entry.get("expires_at"), now):
                     return None
-                facts = _deserialize(entry["facts"])
+                facts = _deserialize(entry.get("facts"))
                 if facts.reference != image_string(query.image):
                     return None
                 answers[query] = facts
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
         return answers
 
@@ -274,7 +417,14 @@ class DiskCache:
             key = self._key(query)
             if not cacheable or key is None:
                 return
-            entries[key] = {"expires_at": None if ttl is None else now + ttl, "facts": _serialize(facts)}
+            if facts.from_cache:
+                # Read from its own file in this run's read pass: it keeps the expiry it was stored with.
+                if query not in self._expiry:
+                    return
+                expires = self._expiry[query]
+            else:
+                expires = None if ttl is None else now + ttl
+            entries[key] = {"expires_at": expires, "facts": _serialize(facts)}
         self._write(self._batch_path(list(entries)), {"format": FORMAT, "stored_at": now, "entries": entries})
 
     def get(self, query: ImageQuery) -> ImageFacts | None:
@@ -283,22 +433,19 @@ class DiskCache:
         path = self._path(query)
         if path is None:
             return None
+        doc = load_json(path, MAX_ENTRY_BYTES)
         try:
-            with open(path, encoding="utf-8") as fh:
-                doc = json.load(fh)
             if not isinstance(doc, dict) or doc.get("format") != FORMAT:
                 return None
             expires = doc.get("expires_at")
-            if expires is not None and (not isinstance(expires, int | float) or expires <= time.time()):
+            if not _fresh(expires, time.time()):
                 return None
-            facts_doc = doc.get("facts")
-            if not isinstance(facts_doc, dict):
-                return None
-            facts = _deserialize(facts_doc)
-        except (OSError, ValueError, TypeError, KeyError):
+            facts = _deserialize(doc.get("facts"))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
         if facts.reference != image_string(query.image):
             return None
+        self._expiry[query] = float(expires) if isinstance(expires, int | float) else None
         return facts
 
     def lifetime(self, query: ImageQuery, facts: ImageFacts) -> tuple[bool, float | None]:
@@ -315,7 +462,7 @@ class DiskCache:
 
     def put(self, query: ImageQuery, facts: ImageFacts) -> None:
         cacheable, ttl = self.lifetime(query, facts)
-        if not cacheable:
+        if not cacheable or facts.from_cache:
             return
         if not self._ensure_dir():
             return
@@ -330,6 +477,98 @@ class DiskCache:
             "facts": _serialize(facts),
         }
         self._write(path, doc)
+
+    # -- platforms by manifest digest ----------------------------------------------------------------------
+
+    def _digest_path(self, digest: str) -> Path | None:
+        algorithm, _, hexpart = digest.partition(":")
+        if algorithm != "sha256" or len(hexpart) != 64 or not all(c in "0123456789abcdef" for c in hexpart):
+            return None
+        return self._dir / f"platforms-{hexpart}.json"
+
+    def get_platforms(self, digest: str) -> tuple[tuple[Platform, ...], bool] | None:
+        """(platforms, is an index) of a manifest digest seen before; None: unknown."""
+        path = self._digest_path(digest) if self._ensure_dir() else None
+        doc = load_json(path, MAX_ENTRY_BYTES) if path is not None else None
+        try:
+            if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("digest") != digest:
+                return None
+            return _platforms(doc.get("platforms")), bool(doc.get("index"))
+        except (ValueError, TypeError, RecursionError):
+            return None
+
+    def put_platforms(self, digest: str, platforms: Sequence[Platform], index: bool) -> None:
+        """Remember a manifest's platforms by its digest (the caller checked the body's sha256)."""
+        path = self._digest_path(digest) if self._ensure_dir() else None
+        if path is not None:
+            doc = {"format": FORMAT, "digest": digest, "index": index, "platforms": _platform_list(platforms)}
+            self._write(path, doc)
+
+    # -- housekeeping --------------------------------------------------------------------------------------
+
+    def prune(self, *, force: bool = False) -> int:
+        """Delete expired answers, snapshots and leftovers; at most once an hour unless ``force``.
+
+        Returns how many files were deleted. Files younger than the longest TTL are not even read.
+        """
+        if not self._ensure_dir():
+            return 0
+        marker = self._dir / ".pruned"
+        now = time.time()
+        try:
+            if not force and now - marker.stat().st_mtime < PRUNE_EVERY_SECONDS:
+                return 0
+        except OSError:
+            pass
+        try:
+            marker.touch(mode=0o600)
+            os.utime(marker, (now, now))
+        except OSError:
+            return 0
+        s = self._settings
+        longest = max(s.tag_ttl_seconds, s.negative_ttl_seconds, 0.0)
+        deleted = 0
+        try:
+            names = os.listdir(self._dir)
+        except OSError:
+            return 0
+        for name in names:
+            path = self._dir / name
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            age = now - info.st_mtime
+            if name.startswith(".tmp-"):
+                expired = age > PRUNE_EVERY_SECONDS
+            elif not name.endswith(".json"):
+                continue  # salt, marker, anything not ours
+            elif not stat.S_ISREG(info.st_mode):
+                expired = True  # a FIFO, a symlink, a directory where an answer belongs
+            elif age <= longest:
+                continue
+            else:
+                expired = self._expired(path, now) or age > KEEP_PERMANENT_SECONDS
+            if expired:
+                try:
+                    if stat.S_ISDIR(info.st_mode):
+                        continue
+                    path.unlink()
+                    deleted += 1
+                except OSError:
+                    pass
+        return deleted
+
+    def _expired(self, path: Path, now: float) -> bool:
+        doc = load_json(path, MAX_SNAPSHOT_BYTES)
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            return True
+        if path.name.startswith("platforms-"):
+            return False
+        entries = doc.get("entries")
+        if isinstance(entries, dict):
+            return not all(isinstance(e, dict) and _fresh(e.get("expires_at"), now) for e in entries.values())
+        return not _fresh(doc.get("expires_at"), now)
 
     def _write(self, path: Path, doc: Mapping[str, object]) -> None:
         """Atomically: a temporary file in the same folder renamed over the old one (mode 0600)."""

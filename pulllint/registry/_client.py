@@ -166,9 +166,10 @@ def classify_exception(exc: BaseException, hostport: str, timeout: float) -> Fai
                 no_tls_server=True,
             )
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        why = _plain(exc)
         return Failure(
             "connection-reset",
-            f"connection to {hostport} was reset: {exc or type(exc).__name__}",
+            f"connection to {hostport} was reset" + (f": {why}" if why else " (closed without an answer)"),
             no_tls_server=True,
         )
     if isinstance(exc, httpx.ConnectError):
@@ -182,8 +183,17 @@ def classify_exception(exc: BaseException, hostport: str, timeout: float) -> Fai
                 f"connection refused by {hostport} (nothing listening on that port)",
                 no_tls_server=True,
             )
-        return Failure("connect", f"cannot connect to {hostport}: {text or type(exc).__name__}")
-    return Failure("network", f"{type(exc).__name__} talking to {hostport}: {exc}")
+        return Failure(
+            "connect", f"cannot connect to {hostport}" + (f": {_plain(exc)}" if _plain(exc) else "")
+        )
+    why = _plain(exc)
+    return Failure("network", f"network error talking to {hostport}" + (f": {why}" if why else ""))
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception's own text for a person: never its Python class name, never empty brackets."""
+    text = str(exc).strip()
+    return "" if not text or text.startswith("<") else text
 
 
 class HttpSession:
@@ -196,6 +206,9 @@ class HttpSession:
         self._global = asyncio.Semaphore(max(1, settings.max_concurrency))
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._ssl: ssl.SSLContext | None = None if transport is not None else _ssl_context(settings)
+        # The circuit breaker: hosts that timed out once in this run are not asked again.
+        self._timed_out: set[str] = set()
+        self._run_deadline = time.monotonic() + max(0.0, settings.run_budget_seconds)
 
     def _client(self, verify: bool) -> httpx.AsyncClient:
         client = self._clients.get(verify)
@@ -291,7 +304,10 @@ class HttpSession:
                     continue
                 raise classify_exception(exc, origin.hostport, self._settings.timeout_seconds) from None
             except httpx.TransportError as exc:
-                raise classify_exception(exc, origin.hostport, self._settings.timeout_seconds) from None
+                failure = classify_exception(exc, origin.hostport, self._settings.timeout_seconds)
+                if failure.error_class == "timeout":
+                    self._timed_out.add(origin.hostport)
+                raise failure from None
             if reply.status in RETRY_STATUSES and attempt <= retries:
                 wait_hint = _retry_after(reply.header("retry-after"))
                 if await self._backoff(attempt, wait_hint, budget):
@@ -302,7 +318,7 @@ class HttpSession:
         """Sleep before the next attempt; False when that would exceed the query's wait budget."""
         delay = retry_after if retry_after is not None else BACKOFF_BASE_SECONDS * (2 ** (attempt - 1))
         delay += random.uniform(0, BACKOFF_BASE_SECONDS / 2) if retry_after is None else 0.0
-        if delay > budget.seconds:
+        if delay > budget.seconds or time.monotonic() + delay >= self._run_deadline:
             return False
         budget.seconds -= delay
         if delay > 0:
@@ -324,22 +340,65 @@ class HttpSession:
         client = self._client(verify)
         # Host slot first: a request waiting for its busy host must not hold one of the global slots.
         async with self._host_semaphore(hostport), self._global:
-            request = client.build_request(method, url, headers=headers, data=data)
-            response = await client.send(request, stream=True)
+            if hostport in self._timed_out:
+                raise Failure(
+                    "timeout",
+                    f"not tried: {hostport} timed out earlier in this run (network path: firewall, proxy)",
+                )
+            remaining = self._run_deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failure(
+                    "budget",
+                    "not tried: the run's registry time budget "
+                    f"({self._settings.run_budget_seconds:g}s) was spent",
+                )
+            deadline = min(self._settings.deadline_seconds, remaining)
             try:
-                body = b""
-                if method != "HEAD":
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_BODY_BYTES:
-                            raise Failure("oversized", f"{hostport} sent more than {MAX_BODY_BYTES} bytes")
-                        chunks.append(chunk)
-                    body = b"".join(chunks)
-            finally:
-                await response.aclose()
-        return Reply(response.status_code, response.headers, body, url, response.http_version)
+                status, response_headers, body, http_version = await asyncio.wait_for(
+                    self._exchange(client, method, url, headers, data, hostport), deadline
+                )
+            except asyncio.TimeoutError:
+                self._timed_out.add(hostport)
+                raise Failure(
+                    "timeout",
+                    f"no complete answer from {hostport} within {deadline:g}s "
+                    "(it answers too slowly or not at all)",
+                ) from None
+        return Reply(status, response_headers, body, url, http_version)
+
+    async def _exchange(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: httpx.URL,
+        headers: dict[str, str],
+        data: Mapping[str, str] | None,
+        hostport: str,
+    ) -> tuple[int, httpx.Headers, bytes, str]:
+        """One request and its whole (bounded) body."""
+        request = client.build_request(method, url, headers=headers, data=data)
+        response = await client.send(request, stream=True)
+        try:
+            body = b""
+            if method != "HEAD":
+                declared = response.headers.get("content-length", "")
+                if declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+                    raise Failure(
+                        "oversized",
+                        f"{hostport} announced {int(declared)} bytes"
+                        f" (pulllint reads at most {MAX_BODY_BYTES})",
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise Failure("oversized", f"{hostport} sent more than {MAX_BODY_BYTES} bytes")
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+        finally:
+            await response.aclose()
+        return response.status_code, response.headers, body, response.http_version
 
 
 class RateLimitedError(Exception):

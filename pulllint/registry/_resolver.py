@@ -1,15 +1,23 @@
 """Answers `ImageQuery`s with `ImageFacts`: the OCI distribution API as the kubelet's runtime uses it.
 
-Per registry host, once per run: ``GET /v2/`` (the "ping") learns the scheme and the auth challenge.
-Scheme policy: HTTPS always first. Loopback hosts (localhost, 127.0.0.0/8, ::1) and hosts listed in
-``insecure_registries`` fall back to plain HTTP when the HTTPS attempt shows no TLS server (plain HTTP
-answer, refused, handshake error). A certificate verification failure never falls back (a TLS server is
-there and is not trusted: that is reported). Any other host is HTTPS only ("http-on-https" otherwise).
+Per registry host, once per run: ``GET /v2/`` (the "ping") learns the scheme, the auth challenge and
+whether the host answers like a registry at all. Scheme policy: HTTPS always first. Loopback hosts
+(localhost, 127.0.0.0/8, ::1) and hosts listed in ``insecure_registries`` fall back to plain HTTP when the
+HTTPS attempt shows no TLS server (plain HTTP answer, refused, handshake error). A certificate
+verification failure never falls back (a TLS server is there and is not trusted: that is reported). Any
+other host is HTTPS only ("http-on-https" otherwise).
 
-Per query: ``HEAD /v2/<name>/manifests/<ref>`` with the four manifest media types; when a platform must
-be checked, ``GET`` instead (the body is needed anyway, so one request, not two). 404 on HEAD is
-followed by a GET to read the error code; MANIFEST_UNKNOWN by ``tags/list`` (Link-paginated) to tell an
-unknown repository (NAME_UNKNOWN) from an unknown tag and to suggest the nearest tags.
+Per query: ``HEAD /v2/<name>/manifests/<ref>`` with the four manifest media types. When platforms must be
+checked, ``GET`` instead (one request, not two) — except on Docker Hub, which counts every manifest GET as
+a pull: there the HEAD's digest is looked up in the cache's platform lists (digests are immutable) and
+only an unknown digest costs one GET, once ever. A 404 on HEAD is followed by a GET to read the error
+code; MANIFEST_UNKNOWN by ``tags/list`` (Link-paginated) to tell an unknown repository (NAME_UNKNOWN) from
+an unknown tag and to suggest the nearest tags.
+
+Verdicts keep to what the registry said: "not found" needs a distribution error code, or a bodiless 404
+from a host whose ``/v2/`` answered like a registry; "credentials refused" needs credentials that were
+sent; anything else is "could not verify" with what was seen. Exceptions other than those of the network
+(a bug) propagate: they are never turned into a verdict.
 """
 
 from __future__ import annotations
@@ -18,15 +26,23 @@ import asyncio
 import hashlib
 import json
 import re
-import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
 
+from pulllint.hosts import is_docker_hub
 from pulllint.model.credentials import RegistryCredential
-from pulllint.model.facts import ImageFacts, ImageQuery, Platform, Status
+from pulllint.model.facts import (
+    ImageFacts,
+    ImageQuery,
+    Platform,
+    PlatformMatch,
+    Runtime,
+    Status,
+    match_platform,
+)
 from pulllint.registry._auth import (
     Challenge,
     Denied,
@@ -50,7 +66,10 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
+INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 MAX_TAG_PAGES = 20
+# Distribution error codes that say "no such manifest" (Harbor answers NOT_FOUND).
+MANIFEST_MISSING_CODES = frozenset({"MANIFEST_UNKNOWN", "TAG_INVALID", "NOT_FOUND"})
 _LINK_NEXT_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
@@ -60,20 +79,53 @@ class Endpoint:
     hostport: str  # the API host ("registry-1.docker.io")
     base: str  # "https://registry-1.docker.io"
     origin: Origin
-    challenge: Challenge | None  # from GET /v2/; None: no authentication asked
+    challenge: Challenge | None  # from GET /v2/; None: no authentication asked (or none usable)
+    # /v2/ answered as a registry does (200 or 401 without an HTML page, or the distribution header).
+    registry_like: bool = True
 
 
-@dataclass(frozen=True)
-class Answer:
-    facts: ImageFacts
-    used_auth: bool
+@dataclass
+class Ask:
+    """One query being answered: the parameter object every step of the resolver shares."""
+
+    endpoint: Endpoint
+    query: ImageQuery
+    reference: str
+    budget: WaitBudget = field(default_factory=WaitBudget)
+
+    @property
+    def path(self) -> str:
+        return self.query.image.path
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.hostport
+
+    def facts(self, status: Status, **fields: object) -> ImageFacts:
+        return ImageFacts(self.reference, status, **fields)  # type: ignore[arg-type]
+
+
+@dataclass
+class Attempt:
+    """One try of an `Ask` with one credential (None: anonymous)."""
+
+    ask: Ask
+    credential: RegistryCredential | None
+    auth: Auth | None = None
+    # The credential itself went out (Basic, its registry token, or to the token service), so a refusal
+    # is a refusal of it. An anonymous bearer token is not "sent credentials".
+    sent: bool = False
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _error_codes(body: bytes) -> list[str]:
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return []
+    doc = _json(body)
     errors = doc.get("errors") if isinstance(doc, dict) else None
     if not isinstance(errors, list):
         return []
@@ -82,6 +134,22 @@ def _error_codes(body: bytes) -> list[str]:
 
 def _media_type(reply: Reply) -> str:
     return (reply.header("content-type") or "").split(";")[0].strip().lower()
+
+
+def _is_html(reply: Reply) -> bool:
+    return _media_type(reply) in ("text/html", "application/xhtml+xml") or reply.body.lstrip()[:1] == b"<"
+
+
+def _body_kind(reply: Reply) -> str:
+    """What a reply's body looked like, for a person: "an HTML body", "an empty body", ..."""
+    if _is_html(reply):
+        return "an HTML body"
+    if not reply.body.strip():
+        return "an empty body"
+    doc = _json(reply.body)
+    if doc is not None:
+        return "a JSON body without a registry error code"
+    return f"a {_media_type(reply) or 'non-JSON'} body"
 
 
 def _platforms_of_index(doc: dict[str, object]) -> tuple[Platform, ...]:
@@ -95,6 +163,8 @@ def _platforms_of_index(doc: dict[str, object]) -> tuple[Platform, ...]:
         if (
             not isinstance(os_name, str)
             or not isinstance(arch, str)
+            or not os_name
+            or not arch
             or os_name == "unknown"
             or arch == "unknown"
         ):
@@ -105,10 +175,16 @@ def _platforms_of_index(doc: dict[str, object]) -> tuple[Platform, ...]:
     return tuple(found)
 
 
+def _sha256(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
 class Resolver:
-    def __init__(self, settings: RegistrySettings, session: HttpSession) -> None:
+    def __init__(self, settings: RegistrySettings, session: HttpSession, cache: DiskCache | None) -> None:
         self._settings = settings
         self._session = session
+        self._cache = cache
+        self._runtime = Runtime.parse(settings.runtime)
         self._tokens = TokenCache(session, settings.insecure_registries)
         self._docker = DockerCredentials(settings.timeout_seconds) if settings.use_docker_config else None
         self._endpoints: dict[str, asyncio.Task[Endpoint]] = {}
@@ -116,11 +192,12 @@ class Resolver:
     # -- entry -----------------------------------------------------------------------------------------
 
     async def resolve(self, query: ImageQuery) -> ImageFacts:
+        """The facts of one query. Network trouble is a verdict (UNREACHABLE, RATE_LIMITED); any other
+        exception is a bug and propagates."""
         reference = image_string(query.image)
-        budget = WaitBudget()
         try:
             endpoint = await self._endpoint(query.image.domain)
-            return await self._resolve(endpoint, query, reference, budget)
+            return await self._resolve(Ask(endpoint, query, reference))
         except Failure as f:
             return ImageFacts(reference, Status.UNREACHABLE, detail=f.detail, error_class=f.error_class)
         except RateLimitedError as r:
@@ -131,13 +208,6 @@ class Resolver:
                 error_class="rate-limited",
                 ratelimit_limit=r.limit,
                 ratelimit_remaining=r.remaining,
-            )
-        except Exception as exc:  # a bug must not cost the user the whole run
-            return ImageFacts(
-                reference,
-                Status.UNREACHABLE,
-                detail=f"internal error: {type(exc).__name__}: {exc}",
-                error_class="internal",
             )
 
     # -- hosts -----------------------------------------------------------------------------------------
@@ -168,233 +238,302 @@ class Resolver:
             base = f"http://{hostport}"
             reply = await self._session.send("GET", f"{base}/v2/", budget=budget)
         origin = Origin.of(httpx.URL(base))
-        if reply.status == 429:
+        status = reply.status
+        if status == 429:
             raise RateLimitedError.from_reply(reply, hostport)
-        if reply.status == 408 or reply.status >= 500:
+        if status == 408 or status >= 500:
+            raise Failure(f"status-{status}", f"{hostport} answered {status} to GET /v2/ (registry down?)")
+        if status == 404:
             raise Failure(
-                f"status-{reply.status}", f"{hostport} answered {reply.status} to GET /v2/ (registry down?)"
+                "not-a-registry",
+                f"{hostport} answered HTTP 404 with {_body_kind(reply)} to GET /v2/: "
+                "not a registry API at this address?",
             )
+        api_header = reply.header("docker-distribution-api-version") is not None
+        registry_like = api_header or (status in (200, 401) and not _is_html(reply))
         challenge = None
-        if reply.status == 401:
+        if status == 401:
             challenge = pick_challenge(parse_www_authenticate(reply.header("www-authenticate")))
-        return Endpoint(domain, hostport, base, origin, challenge)
+        return Endpoint(domain, hostport, base, origin, challenge, registry_like)
 
     # -- one query -------------------------------------------------------------------------------------
 
-    async def _resolve(
-        self, ep: Endpoint, query: ImageQuery, reference: str, budget: WaitBudget
-    ) -> ImageFacts:
-        domain = query.image.domain
+    async def _resolve(self, ask: Ask) -> ImageFacts:
+        query, domain = ask.query, ask.query.image.domain
         if query.credentials:
             refusals: list[tuple[RegistryCredential, Denied]] = []
             for credential in query.credentials:
+                attempt = Attempt(ask, credential)
                 try:
-                    answer = await self._attempt(ep, query, reference, credential, budget)
+                    facts = await self._attempt(attempt)
                 except Denied as denied:
                     refusals.append((credential, denied))
                     continue
-                label = f"{credential.origin} for {domain}" if answer.used_auth else None
-                return answer.facts._replace(credential_label=label)
-            origins = list(dict.fromkeys(c.origin for c, _ in refusals))
-            classes = {d.error_class for _, d in refusals}
-            return ImageFacts(
-                reference,
-                Status.UNAUTHORIZED,
-                detail="; ".join(f"{c.origin}: {d.detail}" for c, d in refusals),
-                error_class="credentials-refused"
-                if "credentials-refused" in classes
-                else refusals[-1][1].error_class,
-                credential_label=f"{', '.join(origins)} for {domain}",
-            )
+                label = f"{credential.origin} for {domain}" if attempt.sent else None
+                return facts._replace(credential_label=label)
+            return self._refused(ask, refusals)
         try:
-            answer = await self._attempt(ep, query, reference, None, budget)
-            return answer.facts
+            return await self._attempt(Attempt(ask, None))
         except Denied as anonymous:
-            tried: list[str] = []
-            if self._docker is not None:
-                for credential in await self._docker.lookup(domain, query.image.path):
-                    try:
-                        answer = await self._attempt(ep, query, reference, credential, budget)
-                    except Denied:
-                        tried.append(credential.origin)
-                        continue
-                    facts = answer.facts
-                    return facts._replace(
-                        credential_label=f"{credential.origin} for {domain}",
-                        extra={**facts.extra, "anonymous_pull": "denied"},
-                        detail=(facts.detail + "; " if facts.detail else "")
-                        + f"anonymous pull denied ({anonymous.detail}); checked with {credential.origin}",
-                    )
-            detail = anonymous.detail
-            if tried:
-                detail += f"; refused as well with {', '.join(dict.fromkeys(tried))}"
-            return ImageFacts(
-                reference, Status.MISSING_OR_PRIVATE, detail=detail, error_class=anonymous.error_class
-            )
+            return await self._anonymous_denied(ask, anonymous)
 
-    async def _authorization(
-        self,
-        ep: Endpoint,
-        challenge: Challenge | None,
-        scope: str,
-        credential: RegistryCredential | None,
-        budget: WaitBudget,
-    ) -> Auth | None:
+    def _refused(self, ask: Ask, refusals: list[tuple[RegistryCredential, Denied]]) -> ImageFacts:
+        """Every credential of the pod was tried and none got the manifest."""
+        domain = ask.query.image.domain
+        origins = list(dict.fromkeys(c.origin for c, _ in refusals))
+        detail = "; ".join(f"{c.origin}: {d.detail}" for c, d in refusals)
+        sent = [d for _, d in refusals if d.sent]
+        if not sent:
+            # None of them could be presented (an identity token to a Basic-only registry ...): the
+            # registry refused nothing pulllint sent, so this is "could not verify".
+            return ask.facts(Status.UNREACHABLE, detail=detail, error_class="auth-unsupported")
+        classes = {d.error_class for d in sent}
+        return ask.facts(
+            Status.UNAUTHORIZED,
+            detail=detail,
+            error_class="credentials-refused" if "credentials-refused" in classes else sent[-1].error_class,
+            credential_label=f"{', '.join(origins)} for {domain}",
+        )
+
+    async def _anonymous_denied(self, ask: Ask, anonymous: Denied) -> ImageFacts:
+        """The anonymous request was refused: try the user's own docker credentials (existence check),
+        else report what the registry said to a pod without credentials."""
+        domain = ask.query.image.domain
+        tried: list[str] = []
+        if self._docker is not None:
+            for credential in await self._docker.lookup(domain, ask.path):
+                attempt = Attempt(ask, credential)
+                try:
+                    facts = await self._attempt(attempt)
+                except Denied:
+                    tried.append(credential.origin)
+                    continue
+                return facts._replace(
+                    credential_label=f"{credential.origin} for {domain}",
+                    extra={**facts.extra, "anonymous_pull": "denied"},
+                    detail=(facts.detail + "; " if facts.detail else "")
+                    + f"anonymous pull denied ({anonymous.detail}); checked with {credential.origin}",
+                )
+        detail = anonymous.detail
+        if tried:
+            detail += f"; refused as well with {', '.join(dict.fromkeys(tried))}"
+        if is_docker_hub(domain):
+            # Docker Hub answers insufficient_scope alike for a repository that does not exist and for a
+            # private one: the one truly ambiguous answer.
+            return ask.facts(Status.MISSING_OR_PRIVATE, detail=detail, error_class=anonymous.error_class)
+        return ask.facts(Status.CREDENTIALS_REQUIRED, detail=detail, error_class="credentials-required")
+
+    async def _authorize(self, attempt: Attempt, challenge: Challenge | None) -> None:
+        """Set ``attempt.auth`` (and ``sent``) for ``challenge``; None when nothing can answer it."""
+        credential, ep = attempt.credential, attempt.ask.endpoint
+        attempt.auth, attempt.sent = None, False
         if challenge is None:
-            return None
+            return
         if challenge.scheme == "basic":
             if credential is None or not (credential.username or credential.password):
-                return None
-            return Auth(ep.origin, basic_header(credential.username, credential.password))
+                return
+            attempt.auth = Auth(ep.origin, basic_header(credential.username, credential.password))
+            attempt.sent = True
+            return
         if credential is not None and credential.registry_token:
-            return Auth(ep.origin, f"Bearer {credential.registry_token}")
-        token = await self._tokens.token(challenge, scope, credential, ep.origin, budget)
-        return Auth(ep.origin, f"Bearer {token}")
+            attempt.auth, attempt.sent = Auth(ep.origin, f"Bearer {credential.registry_token}"), True
+            return
+        scope = f"repository:{attempt.ask.path}:pull"
+        presented = credential is not None and not credential.is_empty
+        try:
+            token = await self._tokens.token(challenge, scope, credential, ep.origin, attempt.ask.budget)
+        except Denied as denied:
+            denied.sent = presented
+            raise
+        attempt.auth, attempt.sent = Auth(ep.origin, f"Bearer {token}"), presented
 
-    async def _attempt(
-        self,
-        ep: Endpoint,
-        query: ImageQuery,
-        reference: str,
-        credential: RegistryCredential | None,
-        budget: WaitBudget,
-    ) -> Answer:
-        path = query.image.path
-        scope = f"repository:{path}:pull"
-        auth = await self._authorization(ep, ep.challenge, scope, credential, budget)
-        url = f"{ep.base}/v2/{path}/manifests/{manifest_reference(query.image)}"
-        method = "GET" if query.platform is not None else "HEAD"
+    async def _attempt(self, attempt: Attempt) -> ImageFacts:
+        ask = attempt.ask
+        ep, session, budget = ask.endpoint, self._session, ask.budget
+        await self._authorize(attempt, ep.challenge)
+        url = f"{ep.base}/v2/{ask.path}/manifests/{manifest_reference(ask.query.image)}"
+        wants = bool(ask.query.wanted_platforms)
+        # Docker Hub counts a manifest GET as a pull: HEAD first, the platforms by digest from the cache.
+        method = "GET" if wants and not is_docker_hub(ep.domain) else "HEAD"
         headers = {"Accept": ACCEPT}
-        reply = await self._session.send(method, url, headers=headers, auth=auth, budget=budget)
-        if reply.status == 401 and auth is None:
-            # /v2/ was open but this repository asks for authentication.
+        reply = await session.send(method, url, headers=headers, auth=attempt.auth, budget=budget)
+        if reply.status == 401 and attempt.auth is None:
+            # /v2/ was open (or its challenge unusable) but this repository asks for authentication.
             challenge = pick_challenge(parse_www_authenticate(reply.header("www-authenticate")))
-            auth = await self._authorization(ep, challenge, scope, credential, budget)
-            if auth is not None:
-                reply = await self._session.send(method, url, headers=headers, auth=auth, budget=budget)
+            if challenge is not None:
+                await self._authorize(attempt, challenge)
+                if attempt.auth is not None:
+                    reply = await session.send(method, url, headers=headers, auth=attempt.auth, budget=budget)
         if reply.status == 404 and method == "HEAD":
-            reply = await self._session.send("GET", url, headers=headers, auth=auth, budget=budget)
-        facts = await self._interpret(ep, query, reference, reply, auth, credential, budget)
-        return Answer(facts, auth is not None)
+            reply = await session.send("GET", url, headers=headers, auth=attempt.auth, budget=budget)
+        return await self._interpret(attempt, reply)
 
-    async def _interpret(
-        self,
-        ep: Endpoint,
-        query: ImageQuery,
-        reference: str,
-        reply: Reply,
-        auth: Auth | None,
-        credential: RegistryCredential | None,
-        budget: WaitBudget,
-    ) -> ImageFacts:
+    async def _interpret(self, attempt: Attempt, reply: Reply) -> ImageFacts:
+        ask = attempt.ask
         status = reply.status
-        limit, remaining = reply.header("ratelimit-limit"), reply.header("ratelimit-remaining")
         if status == 200:
-            return await self._found(ep, query, reference, reply, auth, budget, limit, remaining)
+            return await self._found(attempt, reply)
         if status == 404:
-            codes = _error_codes(reply.body)
-            if "NAME_UNKNOWN" in codes:
-                return ImageFacts(
-                    reference,
-                    Status.REPOSITORY_NOT_FOUND,
-                    detail=f"{ep.hostport} has no repository {query.image.path} (NAME_UNKNOWN)",
-                    ratelimit_limit=limit,
-                    ratelimit_remaining=remaining,
-                )
-            return await self._manifest_unknown(ep, query, reference, auth, budget, limit, remaining)
+            return await self._not_found(attempt, reply)
         if status in (401, 403):
-            challenges = parse_www_authenticate(reply.header("www-authenticate"))
-            scope_error = any(c.error == "insufficient_scope" for c in challenges)
-            codes = _error_codes(reply.body)
-            anonymous = credential is None or credential.is_empty
-            if scope_error or (status == 403 and not anonymous and "DENIED" in codes):
-                error_class = "insufficient-scope"
-                why = "no pull access to this repository (it does not exist or is private)"
-                if not anonymous:
-                    why = "credentials accepted but without pull access (repository missing, or not theirs)"
-            elif anonymous:
-                error_class, why = "auth-required", "authentication required"
-            else:
-                error_class, why = "credentials-refused", "credentials refused"
-            raise Denied(error_class, f"{ep.hostport} answered {status} for {query.image.path}: {why}")
+            raise self._denied(attempt, reply)
         if status == 429:
-            raise RateLimitedError.from_reply(reply, ep.hostport)
+            raise RateLimitedError.from_reply(reply, ask.host)
         if status == 408 or status >= 500:
             raise Failure(
                 f"status-{status}",
-                f"{ep.hostport} answered {status} {_reason(status)}"
+                f"{ask.host} answered {status} {_reason(status)}"
                 f" (after {self._settings.retry_budget} retries)",
             )
         raise Failure(
-            f"status-{status}", f"{ep.hostport} answered {status} {_reason(status)} to the manifest request"
+            f"status-{status}", f"{ask.host} answered {status} {_reason(status)} to the manifest request"
         )
 
-    async def _found(
-        self,
-        ep: Endpoint,
-        query: ImageQuery,
-        reference: str,
-        reply: Reply,
-        auth: Auth | None,
-        budget: WaitBudget,
-        limit: str | None,
-        remaining: str | None,
+    def _denied(self, attempt: Attempt, reply: Reply) -> Exception:
+        """A 401/403 to the manifest request, as what it says about the credentials."""
+        ask, status = attempt.ask, reply.status
+        challenges = parse_www_authenticate(reply.header("www-authenticate"))
+        if status == 401 and pick_challenge(challenges) is None:
+            header = reply.header("www-authenticate")
+            seen = (
+                f"the {challenges[0].scheme.capitalize()} scheme"
+                if challenges
+                else ("an unreadable WWW-Authenticate header" if header else "no WWW-Authenticate challenge")
+            )
+            return Failure(
+                "auth-unsupported",
+                f"{ask.host} answered 401 with {seen}: authentication scheme not supported "
+                "(pulllint answers Basic and Bearer challenges)",
+            )
+        scope_error = any(c.error == "insufficient_scope" for c in challenges)
+        if not attempt.sent:
+            why = "no pull access for anonymous requests" if scope_error else "authentication required"
+            error_class = "insufficient-scope" if scope_error else "auth-required"
+            return Denied(error_class, f"{ask.host} answered {status} for {ask.path}: {why}", sent=False)
+        if scope_error or (status == 403 and "DENIED" in _error_codes(reply.body)):
+            why = "credentials accepted but without pull access (repository missing, or not theirs)"
+            return Denied("insufficient-scope", f"{ask.host} answered {status} for {ask.path}: {why}")
+        return Denied(
+            "credentials-refused", f"{ask.host} answered {status} for {ask.path}: credentials refused"
+        )
+
+    async def _not_found(self, attempt: Attempt, reply: Reply) -> ImageFacts:
+        """A 404: "not found" only when the registry said so (an error code), or a registry-like host
+        answered without a body; anything else is "could not verify" with what was seen."""
+        ask = attempt.ask
+        codes = _error_codes(reply.body)
+        limits = _limits(reply)
+        if "NAME_UNKNOWN" in codes:
+            return self._no_repository(ask, limits)
+        if MANIFEST_MISSING_CODES.intersection(codes):
+            return await self._manifest_unknown(attempt, limits, coded=True)
+        if ask.endpoint.registry_like and not reply.body.strip():
+            return await self._manifest_unknown(attempt, limits, coded=False)
+        raise Failure(
+            "not-a-registry",
+            f"{ask.host} answered HTTP 404 with {_body_kind(reply)}: not a registry API at this address?",
+        )
+
+    def _no_repository(
+        self, ask: Ask, limits: dict[str, str | None], code: str = "NAME_UNKNOWN"
     ) -> ImageFacts:
-        digest = reply.header("docker-content-digest") or query.image.digest
-        if digest is None and reply.body:
-            digest = "sha256:" + hashlib.sha256(reply.body).hexdigest()
+        return ask.facts(
+            Status.REPOSITORY_NOT_FOUND, detail=f"{ask.host} has no repository {ask.path} ({code})", **limits
+        )
+
+    # -- found: digest and platforms -------------------------------------------------------------------
+
+    async def _found(self, attempt: Attempt, reply: Reply) -> ImageFacts:
+        ask = attempt.ask
         media_type = _media_type(reply)
+        if media_type in ("text/html", "application/xhtml+xml"):
+            raise Failure(
+                "not-a-registry",
+                f"{ask.host} answered the manifest request with an HTML page: not a registry API at this "
+                "address?",
+            )
+        digest = reply.header("docker-content-digest") or ask.query.image.digest
+        if digest is None and reply.body:
+            digest = _sha256(reply.body)
         extra: dict[str, str] = {}
         platforms: tuple[Platform, ...] | None = None
-        if query.platform is not None and reply.body:
-            try:
-                doc = json.loads(reply.body)
-            except ValueError:
-                doc = None
-            if isinstance(doc, dict):
-                media_type = media_type or str(doc.get("mediaType") or "")
-                if isinstance(doc.get("manifests"), list):
-                    platforms = _platforms_of_index(doc)
-                elif isinstance(doc.get("config"), dict):
-                    platforms, note = await self._config_platform(ep, query, doc["config"], auth, budget)
-                    if note:
-                        extra["platforms_unknown"] = note
+        index = media_type in INDEX_TYPES
+        if ask.query.wanted_platforms:
+            known = self._cache.get_platforms(digest) if self._cache is not None and digest else None
+            if known is not None:
+                platforms, index = known
+            else:
+                if not reply.body:  # a HEAD (Docker Hub): one GET by digest, once ever
+                    reply = await self._get_manifest(attempt, digest)
+                    media_type = _media_type(reply) or media_type
+                platforms, index, note = await self._platforms_of(attempt, reply, digest)
+                if note:
+                    extra["platforms_unknown"] = note
         if media_type:
             extra["media_type"] = media_type
-        return ImageFacts(
-            reference,
+        matches = self._match(ask.query, platforms, index)
+        return ask.facts(
             Status.FOUND,
             digest=digest,
             platforms=platforms,
-            ratelimit_limit=limit,
-            ratelimit_remaining=remaining,
             extra=extra,
+            platform_matches=matches,
+            **_limits(reply),
         )
 
+    async def _get_manifest(self, attempt: Attempt, digest: str | None) -> Reply:
+        ask = attempt.ask
+        ref = digest or manifest_reference(ask.query.image)
+        url = f"{ask.endpoint.base}/v2/{ask.path}/manifests/{ref}"
+        reply = await self._session.send(
+            "GET", url, headers={"Accept": ACCEPT}, auth=attempt.auth, budget=ask.budget
+        )
+        if reply.status != 200:
+            raise Failure(
+                f"status-{reply.status}", f"{ask.host} answered {reply.status} to GET of manifest {ref}"
+            )
+        return reply
+
+    async def _platforms_of(
+        self, attempt: Attempt, reply: Reply, digest: str | None
+    ) -> tuple[tuple[Platform, ...] | None, bool, str]:
+        """(platforms, is an index, why unknown) from a manifest body; remembered by digest when the
+        body is what the digest names."""
+        doc = _json(reply.body) if reply.body else None
+        if not isinstance(doc, dict):
+            return None, False, "manifest body is not a JSON object"
+        platforms: tuple[Platform, ...] | None = None
+        index = isinstance(doc.get("manifests"), list)
+        note = ""
+        config = doc.get("config")
+        if index:
+            platforms = _platforms_of_index(doc)
+        elif isinstance(config, dict):
+            platforms, note = await self._config_platform(attempt, config)
+        else:
+            note = "manifest names neither platforms nor a config"
+        verified = digest is not None and _sha256(reply.body) == digest
+        if platforms is not None and verified and self._cache is not None and digest is not None:
+            self._cache.put_platforms(digest, platforms, index)
+        return platforms, index, note
+
     async def _config_platform(
-        self,
-        ep: Endpoint,
-        query: ImageQuery,
-        config: dict[str, object],
-        auth: Auth | None,
-        budget: WaitBudget,
+        self, attempt: Attempt, config: dict[str, object]
     ) -> tuple[tuple[Platform, ...] | None, str]:
         """A single manifest: its platform is in the config blob (one small GET; redirects followed,
         Authorization never forwarded to another host)."""
+        ask = attempt.ask
         digest = config.get("digest")
         if not isinstance(digest, str) or not digest.startswith("sha256:"):
             return None, "manifest has no config digest"
-        url = f"{ep.base}/v2/{query.image.path}/blobs/{digest}"
+        url = f"{ask.endpoint.base}/v2/{ask.path}/blobs/{digest}"
         try:
-            reply = await self._session.send("GET", url, auth=auth, budget=budget)
+            reply = await self._session.send("GET", url, auth=attempt.auth, budget=ask.budget)
         except Failure as f:
             return None, f"config blob: {f.detail}"
         if reply.status != 200:
-            return None, f"config blob: {ep.hostport} answered {reply.status}"
-        try:
-            doc = json.loads(reply.body)
-        except ValueError:
-            return None, "config blob is not JSON"
+            return None, f"config blob: {ask.host} answered {reply.status}"
+        doc = _json(reply.body)
         if not isinstance(doc, dict):
             return None, "config blob is not a JSON object"
         os_name, arch, variant = doc.get("os"), doc.get("architecture"), doc.get("variant")
@@ -402,62 +541,68 @@ class Resolver:
             return None, "config blob names no os/architecture"
         return (Platform(os_name, arch, variant if isinstance(variant, str) and variant else None),), ""
 
+    def _match(
+        self, query: ImageQuery, platforms: tuple[Platform, ...] | None, index: bool
+    ) -> tuple[PlatformMatch, ...]:
+        if platforms is None:
+            return ()
+        return tuple(
+            match_platform(platforms, wanted, self._runtime, single_manifest=not index)
+            for wanted in query.wanted_platforms
+            if wanted.is_complete
+        )
+
+    # -- not found: tag or repository ------------------------------------------------------------------
+
     async def _manifest_unknown(
-        self,
-        ep: Endpoint,
-        query: ImageQuery,
-        reference: str,
-        auth: Auth | None,
-        budget: WaitBudget,
-        limit: str | None,
-        remaining: str | None,
+        self, attempt: Attempt, limits: dict[str, str | None], *, coded: bool
     ) -> ImageFacts:
-        path = query.image.path
-        wanted = manifest_reference(query.image)
+        """The manifest is unknown: list the tags (to suggest the nearest, and to tell an unknown
+        repository from an unknown tag). ``coded``: the registry named the error (MANIFEST_UNKNOWN)."""
+        ask = attempt.ask
+        image = ask.query.image
+        wanted = manifest_reference(image)
         tags: list[str] = []
         note = ""
-        url: httpx.URL | None = httpx.URL(f"{ep.base}/v2/{path}/tags/list")
+        url: httpx.URL | None = httpx.URL(f"{ask.endpoint.base}/v2/{ask.path}/tags/list")
         pages = 0
         try:
-            while url is not None and pages < (1 if query.image.digest else MAX_TAG_PAGES):
+            while url is not None and pages < (1 if image.digest else MAX_TAG_PAGES):
                 pages += 1
-                reply = await self._session.send("GET", url, auth=auth, budget=budget)
+                reply = await self._session.send("GET", url, auth=attempt.auth, budget=ask.budget)
                 if reply.status == 404:
                     if "NAME_UNKNOWN" in _error_codes(reply.body):
-                        return ImageFacts(
-                            reference,
-                            Status.REPOSITORY_NOT_FOUND,
-                            detail=f"{ep.hostport} has no repository {path} (NAME_UNKNOWN)",
-                            ratelimit_limit=limit,
-                            ratelimit_remaining=remaining,
-                        )
+                        return self._no_repository(ask, limits)
+                    if not coded and not reply.body.strip():
+                        return self._no_repository(ask, limits, "404 to the manifest and to the tags list")
                     note = "tags list: 404"
                     break
                 if reply.status != 200:
-                    note = f"tags list: {ep.hostport} answered {reply.status}"
+                    note = f"tags list: {ask.host} answered {reply.status}"
                     break
-                doc = json.loads(reply.body)
-                page = doc.get("tags") if isinstance(doc, dict) else None
-                tags.extend(t for t in (page or []) if isinstance(t, str))
+                doc = _json(reply.body)
+                if not isinstance(doc, dict):
+                    note = "tags list: not a JSON object"
+                    break
+                page = doc.get("tags")
+                tags.extend(t for t in (page if isinstance(page, list) else []) if isinstance(t, str))
                 match = _LINK_NEXT_RE.search(reply.header("link") or "")
                 url = url.join(match.group(1)) if match else None
         except (Failure, RateLimitedError) as exc:
             note = f"tags list: {exc}"
-        except ValueError:
-            note = "tags list: not JSON"
-        what = "digest" if query.image.digest else "tag"
-        detail = f"{ep.hostport}/{path} has no manifest for {what} {wanted} (MANIFEST_UNKNOWN)"
-        suggestions = () if query.image.digest else nearest_tags(wanted, tags)
+        what = "digest" if image.digest else "tag"
+        said = "MANIFEST_UNKNOWN" if coded else "404"
+        detail = f"{ask.host}/{ask.path} has no manifest for {what} {wanted} ({said})"
+        suggestions = () if image.digest else nearest_tags(wanted, tags)
         extra = {"tags_unavailable": note} if note else {}
-        return ImageFacts(
-            reference,
-            Status.TAG_NOT_FOUND,
-            nearest_tags=suggestions,
-            detail=detail,
-            ratelimit_limit=limit,
-            ratelimit_remaining=remaining,
-            extra=extra,
-        )
+        return ask.facts(Status.TAG_NOT_FOUND, nearest_tags=suggestions, detail=detail, extra=extra, **limits)
+
+
+def _limits(reply: Reply) -> dict[str, str | None]:
+    return {
+        "ratelimit_limit": reply.header("ratelimit-limit"),
+        "ratelimit_remaining": reply.header("ratelimit-remaining"),
+    }
 
 
 def _reason(status: int) -> str:
@@ -469,69 +614,40 @@ def _reason(status: int) -> str:
         return ""
 
 
-class Progress:
-    """``verifying images 12/200`` on stderr, rewritten in place (at most 10 times a second)."""
-
-    def __init__(self, total: int, done: int) -> None:
-        self._total = total
-        self._done = done
-        self._last = 0.0
-        self._width = 0
-        self._draw(force=True)
-
-    def tick(self) -> None:
-        self._done += 1
-        self._draw(force=self._done == self._total)
-
-    def _draw(self, force: bool) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < 0.1:
-            return
-        self._last = now
-        text = f"pulllint: verifying images {self._done}/{self._total}"
-        self._width = max(self._width, len(text))
-        sys.stderr.write("\r" + text)
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * self._width + "\r")
-        sys.stderr.flush()
-
-
 async def run(
     queries: Sequence[ImageQuery],
     settings: RegistrySettings,
     transport: httpx.AsyncBaseTransport | None,
+    cache: DiskCache | None = None,
+    on_answer: Callable[[ImageQuery, ImageFacts], None] | None = None,
 ) -> dict[ImageQuery, ImageFacts]:
+    """Ask the registries about every query (unique); ``on_answer`` is called as each answer arrives.
+
+    Raises ValueError for unusable settings (an unreadable ``ca_file``, an unknown runtime).
+    """
     unique = list(dict.fromkeys(queries))
-    cache = DiskCache(settings) if settings.use_cache else None
     results: dict[ImageQuery, ImageFacts] = {}
-    todo: list[ImageQuery] = []
-    for query in unique:
-        hit = cache.get(query) if cache is not None else None
-        if hit is not None:
-            results[query] = hit
-        else:
-            todo.append(query)
-    progress = Progress(len(unique), len(results)) if settings.progress and unique else None
+    if not unique:
+        return results
+    Runtime.parse(settings.runtime)  # unusable settings fail before any request
+    session = HttpSession(settings, transport)
+    resolver = Resolver(settings, session, cache)
+
+    async def one(query: ImageQuery) -> None:
+        facts = await resolver.resolve(query)
+        results[query] = facts
+        if on_answer is not None:
+            on_answer(query, facts)
+
+    tasks = [asyncio.ensure_future(one(q)) for q in unique]
     try:
-        if todo:
-            session = HttpSession(settings, transport)
-            resolver = Resolver(settings, session)
-
-            async def one(query: ImageQuery) -> None:
-                facts = await resolver.resolve(query)
-                results[query] = facts
-                if cache is not None:
-                    cache.put(query, facts)
-                if progress is not None:
-                    progress.tick()
-
-            try:
-                await asyncio.gather(*(one(q) for q in todo))
-            finally:
-                await session.aclose()
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # A bug (or a cancellation): stop the other queries before the error goes up.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     finally:
-        if progress is not None:
-            progress.close()
-    return {query: results[query] for query in queries}
+        await session.aclose()
+    return results

@@ -3,7 +3,12 @@ dataclasses: a warm run answered from the cache stays as fast as an offline one)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
+
+# Called with (answered, total) as answers arrive: first with what the cache answered, last with
+# (total, total). The caller draws it (the CLI: a line on stderr); the registry wing never writes output.
+ProgressCallback = Callable[[int, int], None]
 
 
 class RegistrySettings(NamedTuple):
@@ -23,12 +28,27 @@ class RegistrySettings(NamedTuple):
     # For queries without credentials: if anonymous access is refused, ask again with the user's own
     # docker/podman credentials for that host (existence check only; see `resolve`).
     use_docker_config: bool = True
+    # Per connect and per read (httpx); also what the per-host circuit breaker trips on.
     timeout_seconds: float = 10.0
+    # Whole-request deadline (headers and body), so a server trickling bytes cannot hold a request;
+    # None: 2 x timeout_seconds.
+    request_deadline_seconds: float | None = None
+    # Everything one `resolve` may spend on the network; what is left unasked then is "not tried".
+    run_budget_seconds: float = 120.0
+    # How the nodes' runtime picks an index entry: "containerd" (fallbacks arm64 -> arm, amd64 -> 386)
+    # or "cri-o" (exact architecture). The configuration's `cluster.runtime`.
+    runtime: str = "containerd"
     max_concurrency: int = 32
     # 16, not 8: at a 50 ms round trip, 8 requests in flight cap one host at ~150 HEADs/s with httpx
     # (measured 1.7 s for 200 images); 16 halves that. Over HTTP/2 these are streams of one connection.
     per_host_concurrency: int = 16
     # Retries per request on 408/429/5xx and connection resets (small exponential backoff).
     retry_budget: int = 3
-    # Progress line on stderr ("verified n/total", carriage return, cleared at the end).
-    progress: bool = False
+    # Progress reports (see `ProgressCallback`); None: none.
+    progress: ProgressCallback | None = None
+
+    @property
+    def deadline_seconds(self) -> float:
+        if self.request_deadline_seconds is not None and self.request_deadline_seconds > 0:
+            return self.request_deadline_seconds
+        return 2 * self.timeout_seconds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pulllint.loading.inputs import InputFile, decode
+from pulllint.loading.inputs import InputFile, Notices, decode
 from pulllint.model.build import add_piece, add_text
 from pulllint.model.facts import Platform
 from pulllint.model.objects import Manifests
@@ -120,9 +120,9 @@ spec:
 """
     platforms = [w.pod.platforms for w in build(text).workloads if w.pod]
     assert platforms == [
-        (Platform("linux", "arm64"),),
+        (Platform("", "arm64"),),  # the os is not pinned: the cluster's default fills it
         (Platform("linux", "amd64"), Platform("linux", "arm64")),
-        (Platform("windows", "amd64"),),
+        (Platform("windows", ""),),  # the arch is not pinned: never an implied amd64
         (),
     ]
 
@@ -158,22 +158,30 @@ def test_kubectl_list_dumps_and_json() -> None:
     assert manifests.syntax_problems == []
 
 
-def test_bad_bytes_become_problems() -> None:
-    assert decode("b.yaml", 0, b"\x00\x01binary").problem is not None
-    problem = decode("l.yaml", 0, b"a: 1\nb: caf\xe9\n").problem
-    assert problem is not None and (problem.line, problem.column) == (2, 7)
+def test_bad_bytes_in_a_manifest_become_problems_and_elsewhere_notices() -> None:
+    manifest = b"apiVersion: v1\nkind: Pod\nb: caf\xe9\n"
+    problem = decode("l.yaml", 0, manifest).problem
+    assert problem is not None and (problem.line, problem.column) == (3, 7)
+    assert decode("b.yaml", 0, b"apiVersion: v1\nkind: Pod\n\x00\x01binary").problem is not None
     assert decode("bom.yaml", 0, b"\xef\xbb\xbfa: 1\n").text == "a: 1\n"
     manifests = Manifests()
-    add_piece(manifests, decode("l.yaml", 0, b"a: 1\nb: caf\xe9\n"))
-    assert [(p.position.line, "UTF-8" in p.message) for p in manifests.syntax_problems] == [(2, True)]
+    add_piece(manifests, decode("l.yaml", 0, manifest))
+    assert [(p.position.line, "UTF-8" in p.message) for p in manifests.syntax_problems] == [(3, True)]
+    notices = Notices()
+    foreign = decode("values.yaml", 0, b"a: 1\nb: caf\xe9\n", notices=notices)
+    assert foreign.problem is None and foreign.text is None
+    assert [(n.line, n.level, n.kind) for n in notices] == [(2, "info", "not-manifest")]
+    add_piece(manifests, foreign)
+    assert len(manifests.syntax_problems) == 1
 
 
 def test_a_bad_byte_late_in_a_stream_keeps_earlier_documents() -> None:
-    data = b"kind: Pod\napiVersion: v1\nspec: {containers: [{image: nginx}]}\n---\nname: caf\xe9\n"
+    data = b"kind: Pod\napiVersion: v1\nspec: {containers: [{image: nginx}]}\n---\nkind: Pod\napiVersion: v1\n"
+    data += b"name: caf\xe9\n"
     pieces = list(InputFile("s.yaml", data).pieces())
     assert [p.problem is None for p in pieces] == [True, False]
     problem = pieces[1].problem
-    assert problem is not None and (problem.line, problem.column) == (5, 10)
+    assert problem is not None and (problem.line, problem.column) == (7, 10)
 
 
 def test_empty_file_has_nothing_to_report() -> None:

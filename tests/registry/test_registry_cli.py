@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def _pod(name: str, image: str, extra: str = "") -> str:
 
 
 def _check(
-    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str], *flags: str
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str], *flags: str, exit_code: int
 ) -> list[dict[str, Any]]:
     manifest = tmp_path / "pods.yaml"
     manifest.write_text(text)
@@ -43,7 +44,7 @@ def _check(
         ["check", "--format", "json", "--cache-dir", str(cache), "--no-docker-config", *flags, str(manifest)]
     )
     out = capsys.readouterr().out
-    assert code in (0, 1)
+    assert code == exit_code, out
     diagnostics: list[dict[str, Any]] = json.loads(out)["diagnostics"]
     return diagnostics
 
@@ -61,7 +62,7 @@ def test_open_registry_verdicts(
             _pod("single-arm64", f"{host}/dockerv2:1.0"),
         ]
     )
-    found = {(d["object"], d["code"]): d for d in _check(tmp_path, text, capsys)}
+    found = {(d["object"], d["code"]): d for d in _check(tmp_path, text, capsys, exit_code=1)}
     assert set(found) == {("Pod/typo", "PL401"), ("Pod/s390x", "PL404"), ("Pod/single-arm64", "PL404")}
     typo = found[("Pod/typo", "PL401")]
     assert typo["line"] == 15 and "1.25.1" in typo["message"] and "1.25.0" in typo["message"]
@@ -79,7 +80,7 @@ def test_pod_credentials_judged_and_never_shown(
         + "---\n"
         + _pod("ok", f"{host}/app:1.26.0", "  imagePullSecrets: [{name: regcred}]\n")
     )
-    assert _check(tmp_path, good, capsys) == []
+    assert _check(tmp_path, good, capsys, exit_code=0) == []
 
     wrong = "wrong-" + PASSWORD
     bad = (
@@ -88,7 +89,7 @@ def test_pod_credentials_judged_and_never_shown(
         + _pod("refused", f"{host}/app:1.26.0", "  imagePullSecrets: [{name: regcred}]\n")
     )
     manifest_text = bad
-    diagnostics = _check(tmp_path, manifest_text, capsys)
+    diagnostics = _check(tmp_path, manifest_text, capsys, exit_code=1)
     assert [(d["object"], d["code"]) for d in diagnostics] == [("Pod/refused", "PL403")]
     assert "secret regcred" in diagnostics[0]["message"] and host in diagnostics[0]["message"]
     rendered = json.dumps(diagnostics)
@@ -112,4 +113,17 @@ def test_unreachable_registry_is_info_and_does_not_fail(
 def test_offline_asks_nothing(
     open_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _check(tmp_path, _pod("typo", f"{open_registry.host}/app:9.9.9"), capsys, "--offline") == []
+    typo = _pod("typo", f"{open_registry.host}/app:9.9.9")
+    assert _check(tmp_path, typo, capsys, "--offline", exit_code=0) == []
+    assert not (tmp_path / "cache").exists()  # nothing asked, nothing cached
+    # Online, the same manifest is judged: the registry says the tag does not exist.
+    assert [d["code"] for d in _check(tmp_path, typo, capsys, exit_code=1)] == ["PL401"]
+    # No connection at all: a listener on loopback is never dialled by an offline run.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        image = f"127.0.0.1:{listener.getsockname()[1]}/team/app:1.0"
+        assert _check(tmp_path, _pod("quiet", image), capsys, "--offline", exit_code=0) == []
+        with pytest.raises(BlockingIOError):
+            listener.accept()

@@ -82,7 +82,7 @@ def test_config_json_auths_used_when_pod_has_no_credentials(
     assert result[missing].status is Status.TAG_NOT_FOUND
     assert result[missing].nearest_tags[0] == "1.25.1"
     off = dc_settings._replace(use_docker_config=False)
-    assert resolve([found], off)[found].status is Status.MISSING_OR_PRIVATE
+    assert resolve([found], off)[found].status is Status.CREDENTIALS_REQUIRED
 
 
 def test_config_for_another_host_is_not_used(basic_registry: Registry, dc_settings: RegistrySettings) -> None:
@@ -90,7 +90,7 @@ def test_config_for_another_host_is_not_used(basic_registry: Registry, dc_settin
     write_docker_config({"auths": {f"localhost:{port}": _auth(), "127.0.0.1:1": _auth()}})
     q = query(basic_registry.ref("app:1.25.0"))
     facts = resolve([q], dc_settings)[q]
-    assert facts.status is Status.MISSING_OR_PRIVATE
+    assert facts.status is Status.CREDENTIALS_REQUIRED
 
 
 def test_docker_config_env_and_refused_credentials(
@@ -100,7 +100,7 @@ def test_docker_config_env_and_refused_credentials(
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "dcfg"))
     q = query(basic_registry.ref("app:1.25.0"))
     facts = resolve([q], dc_settings)[q]
-    assert facts.status is Status.MISSING_OR_PRIVATE  # the pod is anonymous: its verdict, not the user's
+    assert facts.status is Status.CREDENTIALS_REQUIRED  # the pod is anonymous: its verdict, not the user's
     assert "refused as well" in facts.detail and "stale" not in facts.detail
 
 
@@ -122,7 +122,7 @@ def test_containers_auth_json(
     assert result[in_namespace].status is Status.FOUND
     label = result[in_namespace].credential_label
     assert label is not None and label.startswith("containers auth ")
-    assert result[outside].status is Status.MISSING_OR_PRIVATE
+    assert result[outside].status is Status.CREDENTIALS_REQUIRED
 
 
 def test_cred_helper_only_without_pod_credentials_and_only_for_its_host(

@@ -171,16 +171,18 @@ def test_timeout_on_silent_server(settings: RegistrySettings) -> None:
     assert "0.3s" in facts.detail
 
 
-def test_progress_on_stderr(
+def test_progress_reported_through_the_callback(
     open_registry: Registry, settings: RegistrySettings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     queries = [query(open_registry.ref(f"app:{t}")) for t in ("1.25.0", "1.25.1", "1.26.0")]
-    resolve(queries, settings._replace(progress=True))
-    err = capsys.readouterr().err
-    assert "\rpulllint: verifying images 3/3" in err
-    assert err.endswith("\r")  # the line is cleared at the end
-    resolve(queries, settings)
-    assert capsys.readouterr().err == ""
+    seen: list[tuple[int, int]] = []
+    resolve(queries, settings, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 3) and seen[-1] == (3, 3)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert capsys.readouterr().err == ""  # the registry wing writes nothing itself
+    seen.clear()
+    resolve(queries, settings._replace(progress=lambda done, total: seen.append((done, total))))
+    assert seen == [(3, 3)]  # all from the cache: one report
 
 
 def test_resolve_inside_running_event_loop(open_registry: Registry, settings: RegistrySettings) -> None:
@@ -326,13 +328,16 @@ def test_basic_auth_credentials_tried_in_order(basic_registry: Registry, setting
     assert facts.credential_label == f"secret prod/new for {basic_registry.host}"
 
 
-def test_basic_auth_anonymous_is_missing_or_private(
+def test_basic_auth_anonymous_is_credentials_required(
     basic_registry: Registry, settings: RegistrySettings
 ) -> None:
+    """Not Docker Hub: a 401 with a Basic challenge to the anonymous request says "credentials
+    required" (PL201 confirmed by the registry), not "missing or private"."""
     q = query(basic_registry.ref("app:1.25.0"))
     facts = resolve([q], settings)[q]
-    assert facts.status is Status.MISSING_OR_PRIVATE
-    assert facts.error_class == "auth-required"
+    assert facts.status is Status.CREDENTIALS_REQUIRED
+    assert facts.error_class == "credentials-required"
+    assert "authentication required" in facts.detail
 
 
 def test_no_credential_in_cache_files(basic_registry: Registry, settings: RegistrySettings) -> None:
@@ -369,8 +374,10 @@ def test_token_anonymous_public_and_private(token_registry: Registry, settings: 
     private = query(token_registry.ref("private/app:1.25.0"))
     result = resolve([public, private], settings)
     assert result[public].status is Status.FOUND
-    assert result[private].status is Status.MISSING_OR_PRIVATE
-    assert result[private].error_class == "insufficient-scope"
+    # Not Docker Hub: the registry's insufficient_scope to an anonymous token means "credentials required".
+    assert result[private].status is Status.CREDENTIALS_REQUIRED
+    assert result[private].error_class == "credentials-required"
+    assert "no pull access for anonymous requests" in result[private].detail
 
 
 def test_token_one_token_per_repository(token_registry: Registry, settings: RegistrySettings) -> None:

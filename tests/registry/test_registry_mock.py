@@ -328,7 +328,7 @@ def test_token_realm_on_other_host_over_http_gets_no_credentials(settings: Regis
     result = resolve([with_creds, anonymous], settings, transport=rec.transport)
     assert result[with_creds].status is Status.UNREACHABLE  # could not verify, not "refused"
     assert result[with_creds].error_class == "insecure-token-realm"
-    assert result[anonymous].status is Status.MISSING_OR_PRIVATE
+    assert result[anonymous].status is Status.CREDENTIALS_REQUIRED
     realm_requests = [r for r in rec.requests if r.url.host == "auth.other.example"]
     assert realm_requests and all("authorization" not in r.headers for r in realm_requests)
     assert all(r.headers.get("authorization") != BASIC_GOOD for r in rec.requests)
