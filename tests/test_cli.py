@@ -35,7 +35,7 @@ def test_exit_codes_follow_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main(["check", "--offline", "--format", "json", write(tmp_path, "pod.yaml", LATEST)])
+    assert main(["check", "--offline", "--format", "json", write(tmp_path, "pod.yaml", LATEST)]) == 0
     document = json.loads(capsys.readouterr().out)
     [diagnostic] = document["diagnostics"]
     assert document["version"] == 1
@@ -47,13 +47,13 @@ def test_github_format_chosen_in_actions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    main(["check", "--offline", write(tmp_path, "pod.yaml", LATEST)])
+    assert main(["check", "--offline", write(tmp_path, "pod.yaml", LATEST)]) == 0
     assert "::warning file=" in capsys.readouterr().out
 
 
 def test_output_file_keeps_text_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "out.sarif"
-    main(
+    code = main(
         [
             "check",
             "--offline",
@@ -64,6 +64,7 @@ def test_output_file_keeps_text_summary(tmp_path: Path, capsys: pytest.CaptureFi
             write(tmp_path, "p.yaml", LATEST),
         ]
     )
+    assert code == 0
     assert json.loads(report.read_text())["version"] == "2.1.0"
     assert "PL103" in capsys.readouterr().out
 
