@@ -417,7 +417,9 @@ class _DocumentReader:
         return Container(pod, section, name, self.position(node), image, image_position, policy)
 
     def read_platforms(self, pod_fields: dict[str, Node]) -> tuple[Platform, ...]:
-        """Platforms required by nodeSelector and required node affinity (terms are OR-ed)."""
+        """What nodeSelector and required node affinity (terms are OR-ed) pin, os and arch each on its
+        own: a part the pod does not pin is left empty (``Platform("linux", "")``), for the engine to
+        fill from the cluster's platforms or PL404's default (`pulllint.model.facts.fill_platforms`)."""
         selector = pod_fields.get("nodeSelector")
         archs: set[str] = set()
         systems: set[str] = set()
@@ -433,9 +435,7 @@ class _DocumentReader:
         if not archs and not systems:
             return ()
         return tuple(
-            Platform(os_name, arch)
-            for os_name in sorted(systems or {"linux"})
-            for arch in sorted(archs or {"amd64"})
+            Platform(os_name, arch) for os_name in sorted(systems or {""}) for arch in sorted(archs or {""})
         )
 
     def affinity_values(self, affinity: Node | None) -> tuple[set[str], set[str]]:
