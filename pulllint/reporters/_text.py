@@ -9,12 +9,14 @@
 
 * A message is printed whole when its line fits `RenderOptions.width` (default 100 columns). Otherwise
   the line ends after the message's headline (the text before its first `: ` or `; ` outside quotes
-  and brackets) and the rest, the explanation, is printed once, wrapped, on `why:` lines under the
+  and brackets, or before an earlier `, ` when that headline is still too long) and the rest, the
+  explanation, is printed once, wrapped, on `why:` lines under the
   first finding of that rule with that explanation (quoted values and numbers aside): the same
   explanation is not repeated for every Docker Hub image. The whole message is always in
   `--format json` and SARIF, and the rule's documentation in `pulllint rule CODE`.
 * The suggested fix, when there is one, is on an indented `fix:` line (`show_fixes=False` leaves it out).
-* A document rendered from a Helm template ends its line with ` [template: PATH]`.
+* A document rendered from a Helm template ends its line with ` [template: PATH]`, or, when that does not
+  fit, has it on an indented `template:` line.
 * Findings are sorted by path, line, column and code. With `color=True` the code is bold, the severity
   coloured and the indented lines dim (ANSI escapes); otherwise the output is plain text.
 """
@@ -43,9 +45,11 @@ _NUMBER = re.compile(r"\d+")
 _MIN_HEADLINE = 12
 
 
-def split_message(message: str) -> tuple[str, str]:
-    """(headline, explanation): split at the first `: ` or `; ` outside quotes and brackets; the
-    explanation is empty when there is no such place."""
+def _boundaries(message: str) -> tuple[list[int], list[int]]:
+    """Where a message may be cut: after `: ` or `; ` (first list) and after `, ` (second), outside
+    quotes and brackets, not before `_MIN_HEADLINE` characters."""
+    primary: list[int] = []
+    secondary: list[int] = []
     quote: str | None = None
     closers: list[str] = []
     for index, char in enumerate(message):
@@ -58,11 +62,30 @@ def split_message(message: str) -> tuple[str, str]:
             closers.append(_CLOSING[char])
         elif closers and char == closers[-1]:
             closers.pop()
-        elif (
-            not closers and char in ":;" and message[index + 1 : index + 2] == " " and index >= _MIN_HEADLINE
-        ):
-            return message[:index], message[index + 2 :].strip()
-    return message, ""
+        elif not closers and index >= _MIN_HEADLINE and message[index + 1 : index + 2] == " ":
+            if char in ":;":
+                primary.append(index)
+            elif char == ",":
+                secondary.append(index)
+    return primary, secondary
+
+
+def split_message(message: str, room: int | None = None) -> tuple[str, str]:
+    """(headline, explanation): cut at the first `: ` or `; ` outside quotes and brackets, or at an
+    earlier `, ` when the headline would not fit in `room` characters; the explanation is empty when
+    there is no place to cut."""
+    primary, secondary = _boundaries(message)
+    cut = primary[0] if primary else None
+    if room is not None and (cut is None or cut > room):
+        earlier = [index for index in secondary if cut is None or index < cut]
+        fitting = [index for index in earlier if index <= room]
+        if fitting:
+            cut = fitting[-1]
+        elif earlier:
+            cut = earlier[0]
+    if cut is None:
+        return message, ""
+    return message[:cut], message[cut + 2 :].strip()
 
 
 def _explanation_key(code: str, explanation: str) -> tuple[str, str]:
@@ -73,7 +96,9 @@ def _location(diagnostic: Diagnostic) -> str:
     return f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}:"
 
 
-def format_line(diagnostic: Diagnostic, *, color: bool = False, message: str | None = None) -> str:
+def format_line(
+    diagnostic: Diagnostic, *, color: bool = False, message: str | None = None, template: bool = True
+) -> str:
     """`path:line:col: CODE severity message [template: T]` (the whole message unless one is given)."""
     code = diagnostic.code
     severity = diagnostic.severity.label
@@ -82,7 +107,7 @@ def format_line(diagnostic: Diagnostic, *, color: bool = False, message: str | N
         severity = f"{_SEVERITY_COLORS[diagnostic.severity]}{severity}{_RESET}"
     text = diagnostic.message if message is None else message
     line = f"{_location(diagnostic)} {code} {severity} {text}"
-    if diagnostic.template:
+    if template and diagnostic.template:
         line += f" [template: {diagnostic.template}]"
     return line
 
@@ -112,22 +137,28 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS, *, color: b
     lines: list[str] = []
     for diagnostic in by_location(report.diagnostics):
         whole = format_line(diagnostic)
-        headline, explanation = split_message(diagnostic.message)
-        if len(whole) <= width or not explanation:
+        if len(whole) <= width:
             lines.append(format_line(diagnostic, color=color))
         else:
-            shortened = True
-            lines.append(format_line(diagnostic, color=color, message=headline))
-            key = _explanation_key(diagnostic.code, explanation)
-            if key not in explained:
-                explained.add(key)
-                lines += _dim(_wrapped("why", explanation, width), color)
+            # Without the template suffix (it moves to a line of its own), then without the explanation.
+            bare = diagnostic._replace(template=None)
+            room = width - len(format_line(bare, message=""))
+            headline, explanation = split_message(diagnostic.message, room)
+            lines.append(format_line(diagnostic, color=color, message=headline, template=False))
+            if explanation:
+                shortened = True
+                key = _explanation_key(diagnostic.code, explanation)
+                if key not in explained:
+                    explained.add(key)
+                    lines += _dim(_wrapped("why", explanation, width), color)
+            if diagnostic.template:
+                lines += _dim([f"{_INDENT}template: {diagnostic.template}"], color)
         if options.show_fixes and diagnostic.fix:
             lines += _dim(_wrapped("fix", diagnostic.fix, width), color)
     if shortened:
         lines.append(
-            "Explanations are shown once per rule; every message in full: --format json; "
-            "a rule's documentation: pulllint rule CODE."
+            "Explanations are shown once per rule; full messages: --format json; "
+            "rule docs: pulllint rule CODE."
         )
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

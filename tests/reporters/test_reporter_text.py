@@ -84,3 +84,93 @@ def test_summary_wording(severities: tuple[Severity, ...], files: int, images: i
     assert output.endswith("\n")
     assert output.splitlines()[-1] == expected
     assert len(output.splitlines()) == len(severities) + 1
+
+
+# -- lines that fit a terminal --------------------------------------------------------------------------
+
+PL301 = (
+    "image 'docker.io/grafana/alloy:v1.4.2' is pulled from Docker Hub anonymously: the limit is 100 pulls "
+    "per 6 hours per IPv4 address or IPv6 /64 subnet (200 per 6 hours for an authenticated Personal "
+    "account; HEAD requests do not count), shared by the nodes behind one address; one rollout of this "
+    "DaemonSet pulls it once per node; add a Docker Hub pull secret (an access token) or pull through "
+    "a mirror"
+)
+FIX = "add a pull secret for https://index.docker.io/v1/ to the pod or its ServiceAccount"
+
+
+def dockerhub(line: int, image: str) -> Diagnostic:
+    return diag(
+        code="PL301",
+        severity=Severity.WARNING,
+        line=line,
+        column=18,
+        message=PL301.replace("docker.io/grafana/alloy:v1.4.2", image),
+        fix=FIX,
+    )
+
+
+def test_long_message_is_cut_to_its_headline_and_explained_once() -> None:
+    output = render(report(dockerhub(29, "grafana/alloy:v1.4.2"), dockerhub(40, "redis:7.2")), "text")
+    lines = output.splitlines()
+    assert lines[0] == (
+        "k8s/web.yaml:29:18: PL301 warning image 'grafana/alloy:v1.4.2' is pulled from Docker Hub anonymously"
+    )
+    why = [line for line in lines if line.startswith("    why: ") or line.startswith("         ")]
+    assert " ".join(part.strip() for part in why).startswith("why: the limit is 100 pulls per 6 hours")
+    assert output.count("the limit is 100 pulls") == 1  # not repeated for the second image
+    assert (
+        "k8s/web.yaml:40:18: PL301 warning image 'redis:7.2' is pulled from Docker Hub anonymously" in lines
+    )
+    assert lines.count(f"    fix: {FIX}") == 2
+    assert all(len(line) <= 100 for line in lines)
+    assert lines[-2].startswith("Explanations are shown once per rule")
+
+
+def test_a_different_explanation_is_shown() -> None:
+    other = dockerhub(50, "nginx:1").message.replace("DaemonSet pulls it once per node", "Job costs a pull")
+    output = render(report(dockerhub(29, "a:1"), dockerhub(50, "b:1")._replace(message=other)), "text")
+    assert output.count("    why: the limit is 100") == 2
+
+
+def test_short_messages_are_whole_and_the_width_is_an_option() -> None:
+    short = diag(message="invalid image reference 'Shop/Report:1.0': repository name must be lowercase"[:-13])
+    assert render(report(short), "text").splitlines()[0].endswith("repository name must")
+    narrow = render(report(short), "text", width=60).splitlines()
+    assert narrow[0] == "k8s/web.yaml:12:16: PL001 error invalid image reference 'Shop/Report:1.0'"
+    assert narrow[1] == "    why: repository name must"
+
+
+def test_without_a_place_to_cut_the_message_stays_whole() -> None:
+    message = (
+        "did not find expected '-' indicator (parsing a block collection that started at line 42, col 3)"
+    )
+    [line, _] = render(report(diag(message=message)), "text", width=40).splitlines()
+    assert line.endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "headline"),
+    [
+        ("image 'nginx:1': c", "image 'nginx:1'"),
+        ("x (k: v) is bad: because", "x (k: v) is bad"),
+        ("don't pull 'x:1'; use y", "don't pull 'x:1'"),
+        ("ab: too short a headline: real cut", "ab: too short a headline"),
+        ("no cut at all", "no cut at all"),
+    ],
+)
+def test_split_message(message: str, headline: str) -> None:
+    from pulllint.reporters._text import split_message
+
+    assert split_message(message)[0] == headline
+
+
+def test_fixes_can_be_hidden() -> None:
+    shown = render(report(diag(fix="image: nginx:1.27")), "text").splitlines()
+    assert shown[1] == "    fix: image: nginx:1.27"
+    hidden = render(report(diag(fix="image: nginx:1.27")), "text", show_fixes=False).splitlines()
+    assert len(hidden) == 2 and "fix" not in hidden[0]
+
+
+def test_colour_dims_the_indented_lines() -> None:
+    output = render(report(diag(fix="pin it")), "text", color=True)
+    assert "\x1b[2m    fix: pin it\x1b[0m" in output
