@@ -41,12 +41,13 @@ class UnknownImageKindRule(Rule):
     ```yaml
     kinds:
       ci.acme.example.com/Runner:        # group/Kind, or a bare Kind for any group
-        containers: [spec.steps[]]       # key[] is each item of a list; a path without [] is one container
+        containers: ["spec.steps[]"]     # key[] is each item of a list; a path without [] is one container
         pod-specs: []                    # paths to whole pod specs, if the kind has any
         pod-fields: [spec]               # where imagePullSecrets / serviceAccountName of those containers are
     ```
 
-    An entry with no paths (`ci.acme.example.com/Runner: {}`) says the kind holds no image to check.
+    Quote a path that holds `[]` inside a flow list (`[...]`), or write the list one path per line. An
+    entry with no paths (`ci.acme.example.com/Runner: {}`) says the kind holds no image to check.
     """
 
     code = "PL004"
@@ -72,7 +73,7 @@ def _message(unknown: UnknownImageKind) -> str:
 
 
 def _entry(unknown: UnknownImageKind) -> str:
-    paths = ", ".join(unknown.paths) if unknown.paths else "<path to the containers>"
+    paths = ", ".join(f'"{p}"' for p in unknown.paths) if unknown.paths else "<path to the containers>"
     return f"{unknown.key}: {{containers: [{paths}]}}"
 
 
