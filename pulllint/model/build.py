@@ -1,7 +1,11 @@
 """From YAML nodes to the model: workloads and their pod specs, Secrets and ServiceAccounts.
 
-Only the paths pulllint needs are visited, so aliases are never expanded (an alias bomb costs
-nothing) and the nodes of a document can be dropped as soon as it is read.
+Only the paths pulllint needs are visited, so the nodes of a document can be dropped as soon as it
+is read, and aliases are followed only where kubectl's decoder would expand them on those paths: merge
+keys (`<<: *base`) are applied, as go-yaml applies them, and `kind: List` items are read through
+aliases. Both have a budget per document (`MAX_ALIASED_OBJECTS`, `MAX_MERGED_KEYS`): a document that
+expands beyond it is one PL001 "alias expansion too large", what it added to the model is dropped,
+and the rest of the stream is still read.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pulllint.diagnostics import Position, Source
-from pulllint.loading.inputs import Piece
+from pulllint.loading.inputs import INFO, Notice, Piece
 from pulllint.loading.yaml import Document, node_span, read_documents
 from pulllint.model import locate, openshift
 from pulllint.model.facts import Platform
@@ -37,6 +41,20 @@ from pulllint.model.objects import (
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
+# Objects read again through an alias (a List item aliasing another List ...), per document.
+MAX_ALIASED_OBJECTS = 10_000
+# Keys copied into mappings by merge keys, per document.
+MAX_MERGED_KEYS = 100_000
+# The lists of the model a document adds to, dropped again when the document is over its budget.
+_MODEL_LISTS = (
+    "workloads",
+    "secrets",
+    "service_accounts",
+    "shape_problems",
+    "syntax_problems",
+    "unknown_image_kinds",
+)
 _CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
 _DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
 # Where each kind keeps its pod specs and containers is data (`pulllint.model.kinds`); a kind without an
@@ -46,7 +64,8 @@ _GENERIC_POD_SPEC_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate",
 _OPENSHIFT_IMAGE_GROUPS = ("image.openshift.io", "")
 _ARCH_KEYS = ("kubernetes.io/arch", "beta.kubernetes.io/arch")
 _OS_KEYS = ("kubernetes.io/os", "beta.kubernetes.io/os")
-_INLINE_IGNORE = re.compile(r"#\s*pulllint:\s*ignore(?:\[([^\]\r\n]*)\])?")
+# Within one line; the code list stops at the next `#`, so no match can rescan a long line.
+_INLINE_IGNORE = re.compile(r"#[ \t]*pulllint:[ \t]*ignore(?:\[([^\]\r\n#]*)\])?")
 _CODE_LIST = re.compile(r"[A-Za-z]+[0-9]*")
 
 
@@ -58,7 +77,8 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
     """
     if piece.text is None:
         problem = piece.problem
-        assert problem is not None
+        if problem is None:
+            return  # skipped by the loader, which told the piece's notices
         position = Position.point(problem.line, problem.column)
         manifests.syntax_problems.append(SyntaxFinding(Source(piece.path), position, problem.message))
         return
@@ -70,6 +90,11 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
     if "pulllint:" in text:
         manifests.inline_suppressions.extend(_inline_suppressions(piece.path, text, piece.line_offset))
     for document in read_documents(text, split=not is_json, line_offset=piece.line_offset):
+        skipped = document.skipped
+        if skipped is not None:
+            if piece.notices is not None:
+                piece.notices.add(Notice(piece.path, skipped.line, skipped.message, INFO, skipped.kind))
+            continue
         manifests.documents += 1
         source = Source(piece.path, document.helm_source)
         if document.problem is not None:
@@ -77,15 +102,18 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
             position = Position.point(problem.line, problem.column)
             manifests.syntax_problems.append(SyntaxFinding(source, position, problem.message))
             continue
+        marks = [(name, len(getattr(manifests, name))) for name in _MODEL_LISTS if hasattr(manifests, name)]
         try:
             _DocumentReader(manifests, document, source, kinds or builtin_kinds()).read()
-        except RecursionError:
-            # Our own walk is shallow, but a pathological key or value may still be deep.
-            manifests.syntax_problems.append(
-                SyntaxFinding(
-                    source, Position.point(document.line_offset + 1, 1), "document nests too deeply"
-                )
-            )
+        except (RecursionError, _ExpansionTooLarge) as error:
+            # Our own walk is shallow, but a pathological key or value may still be deep; and an
+            # expansion over budget is refused whole: nothing of the document stays in the model.
+            for name, length in marks:
+                del getattr(manifests, name)[length:]
+            root = document.root
+            line = document.line_offset + 1 + (root.start_mark.line if root is not None else 0)
+            message = str(error) if isinstance(error, _ExpansionTooLarge) else "document nests too deeply"
+            manifests.syntax_problems.append(SyntaxFinding(source, Position.point(line, 1), message))
 
 
 def add_text(manifests: Manifests, path: str, text: str, kinds: KindTable | None = None) -> None:
@@ -95,23 +123,49 @@ def add_text(manifests: Manifests, path: str, text: str, kinds: KindTable | None
 
 
 def _inline_suppressions(path: str, text: str, line_offset: int) -> list[InlineSuppression]:
+    """Every `# pulllint: ignore[...]` comment, in one pass: lines are counted from the previous match,
+    and only the first comment of a line can be alone on it, so every character is looked at once."""
     found: list[InlineSuppression] = []
+    line = 1 + line_offset
+    line_start = 0
+    scanned = 0
     for match in _INLINE_IGNORE.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        line = text.count("\n", 0, match.start()) + 1 + line_offset
-        column = match.start() - line_start + 1
+        at = match.start()
+        newlines = text.count("\n", scanned, at)
+        first_on_line = newlines > 0 or not found
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", scanned, at) + 1
+        scanned = at
+        column = at - line_start + 1
         codes = frozenset(code.upper() for code in _CODE_LIST.findall(match.group(1) or ""))
-        own_line = text[line_start : match.start()].strip() == ""
+        own_line = first_on_line and text[line_start:at].strip() == ""
         # A comment alone on its line covers the next line; a trailing comment covers its own line.
         covers = (line, line + 1) if own_line else (line,)
         found.append(InlineSuppression(path, line, column, codes, covers))
     return found
 
 
+class _ExpansionTooLarge(Exception):
+    """A document that expands, through aliases, beyond its budget."""
+
+
 class _DocumentReader:
     """Reads one document's root node into the model."""
 
-    __slots__ = ("document", "duplicates_seen", "kinds", "manifests", "offset", "source")
+    __slots__ = (
+        "aliased",
+        "document",
+        "duplicates_seen",
+        "kinds",
+        "manifests",
+        "merged",
+        "merged_keys",
+        "merging",
+        "objects_seen",
+        "offset",
+        "source",
+    )
 
     def __init__(self, manifests: Manifests, document: Document, source: Source, kinds: KindTable) -> None:
         self.manifests = manifests
@@ -120,6 +174,11 @@ class _DocumentReader:
         self.offset = document.line_offset
         self.source = source
         self.duplicates_seen: set[tuple[int, int]] = set()
+        self.objects_seen: set[int] = set()
+        self.aliased = 0
+        self.merged: dict[int, dict[str, Node]] = {}  # a merged mapping's fields, by node identity
+        self.merging: set[int] = set()  # merged mappings being read (a merge key aliasing itself)
+        self.merged_keys = 0
 
     def position(self, node: Node) -> Position:
         return Position(*node_span(node, self.offset))
@@ -129,14 +188,22 @@ class _DocumentReader:
         if isinstance(root, MappingNode):
             self.read_object(root)
 
-    def fields(self, node: MappingNode) -> dict[str, Node]:
-        """A mapping's string keys; a duplicate key is PL001 (kubectl rejects it), the last one wins."""
+    def fields(self, node: MappingNode, report: bool = True) -> dict[str, Node]:
+        """A mapping's string keys, merge keys applied (its own keys win over merged ones); a duplicate
+        key is PL001 when `report` (kubectl rejects it), the last one wins."""
         result: dict[str, Node] = {}
+        merges: list[Node] | None = None
         for key, value in node.value:
             if isinstance(key, ScalarNode):
                 name = key.value
+                if key.tag == _MERGE:
+                    if merges is None:
+                        merges = []
+                    merges.append(value)
+                    continue
                 if (
-                    name in result
+                    report
+                    and name in result
                     and (key.start_mark.line, key.start_mark.column) not in self.duplicates_seen
                 ):
                     self.duplicates_seen.add((key.start_mark.line, key.start_mark.column))
@@ -148,18 +215,58 @@ class _DocumentReader:
                         )
                     )
                 result[name] = value
+        if merges is not None:
+            for name, value in self.merge(merges).items():
+                result.setdefault(name, value)
+        return result
+
+    def merge(self, values: list[Node]) -> dict[str, Node]:
+        """The fields that `<<: *a` or `<<: [*a, *b]` brings in (earlier mappings win)."""
+        result: dict[str, Node] = {}
+        for value in values:
+            sources = value.value if isinstance(value, SequenceNode) else [value]
+            for source in sources:
+                if not isinstance(source, MappingNode) or id(source) in self.merging:
+                    continue
+                found = self.merged.get(id(source))
+                if found is None:
+                    self.merging.add(id(source))
+                    try:
+                        found = self.fields(source, report=False)
+                    finally:
+                        self.merging.discard(id(source))
+                    self.merged[id(source)] = found
+                self.merged_keys += len(found)
+                if self.merged_keys > MAX_MERGED_KEYS:
+                    raise _ExpansionTooLarge(
+                        f"alias expansion too large: merge keys copy more than {MAX_MERGED_KEYS} keys "
+                        "in one document"
+                    )
+                for name, node in found.items():
+                    result.setdefault(name, node)
         return result
 
     def read_object(self, root: MappingNode) -> None:
-        top = self.fields(root)
+        top = self.fields(root, report=False)
         kind = _string(top.get("kind"))
         api_version = _string(top.get("apiVersion"))
         if kind is None or api_version is None:
             return  # not a Kubernetes object: values.yaml, CI workflows, docker-compose ...
+        if len(top) < len(root.value):
+            top = self.fields(root)  # a duplicate or merge key: now that it is an object, say so
         items = top.get("items")
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
                 if isinstance(item, MappingNode):
+                    if id(item) in self.objects_seen:
+                        self.aliased += 1
+                        if self.aliased > MAX_ALIASED_OBJECTS:
+                            raise _ExpansionTooLarge(
+                                "alias expansion too large: the list's items expand to more than "
+                                f"{MAX_ALIASED_OBJECTS} objects through aliases"
+                            )
+                    else:
+                        self.objects_seen.add(id(item))
                     self.read_object(item)
             return
         meta = self.read_meta(kind, api_version, root, top)
