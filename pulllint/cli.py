@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in README.md)")
     rule = commands.add_parser("rule", help="print one rule's documentation")
     rule.add_argument("code")
+    from pulllint.diagnose import _command as diagnose
+
+    diagnose.add_parser(commands)
     return parser
 
 
@@ -119,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_rules(markdown=args.markdown)
         if args.command == "rule":
             return _show_rule(args.code)
+        if args.command == "diagnose":
+            from pulllint.diagnose._command import run
+
+            return run(args)
         return _check(args)
     except KeyboardInterrupt:
         return 130

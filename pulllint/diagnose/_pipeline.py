@@ -1,0 +1,310 @@
+"""The diagnosis pipeline: failures -> classification -> explanation -> (verification). See the package."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from pulllint.diagnose._classify import CAUSE_RULES, CAUSES, Classification, classify
+from pulllint.diagnose._explain import Where, explain, redact
+from pulllint.diagnose._parse import Failure, InputFormatError, parse_text
+from pulllint.images import InvalidReference, parse_image
+
+if TYPE_CHECKING:
+    from pulllint.model.credentials import RegistryCredential
+    from pulllint.model.facts import ImageFacts, Platform
+    from pulllint.registry import RegistrySettings
+
+__all__ = [
+    "CAUSES",
+    "CAUSE_RULES",
+    "Classification",
+    "Diagnosis",
+    "Failure",
+    "InputFormatError",
+    "PodContext",
+    "classify",
+    "diagnose_failures",
+    "diagnose_text",
+    "exit_code",
+    "render",
+    "verify",
+]
+
+
+class Diagnosis(NamedTuple):
+    """One failing container (or message line): what happened, why, how to fix it, how to confirm it."""
+
+    line: int | None
+    pod: str | None
+    namespace: str | None
+    container: str | None
+    image: str | None
+    runtime: str
+    cause: str
+    rule: str | None
+    klass: str | None
+    explanation: str
+    fix: str
+    triage: str
+    message: str  # the message that decided, credentials masked
+    source: str = ""  # the input's name ("-" for stdin, "kubectl")
+    node: str | None = None
+    notes: tuple[str, ...] = ()  # what the cluster or the registry says (--kubectl, --verify)
+
+
+class PodContext(NamedTuple):
+    """What the cluster says about a failing pod (``--kubectl``)."""
+
+    note: str  # e.g. "the pod has no pull secret ...", shown with the diagnosis
+    anonymous: bool  # no usable pull secret: the kubelet pulled without credentials
+
+
+def exit_code(diagnoses: Sequence[Diagnosis]) -> int:
+    return 1 if any(d.cause == "unknown" for d in diagnoses) else 0
+
+
+def diagnose_text(text: str, source: str = "-") -> list[Diagnosis]:
+    """Every failure of one input. Raises `InputFormatError` for JSON/YAML that cannot be read."""
+    fmt, failures = parse_text(text)
+    return diagnose_failures(failures, source, regroup_by_image=fmt == "journal")
+
+
+_GENERIC_REASONS = ("ErrImagePull", "ImagePullBackOff", "Error: ErrImagePull", "Error: ImagePullBackOff")
+
+
+def _is_generic(message: str) -> bool:
+    text = message.strip().replace("\u201c", '"').replace("\u201d", '"')
+    if text in _GENERIC_REASONS:
+        return True
+    return text.startswith("Back-off pulling image") and text.count('"') <= 2 and text.endswith('"')
+
+
+def _image_key(image: str | None) -> str | None:
+    if not image:
+        return None
+    try:
+        return str(parse_image(image))
+    except InvalidReference:
+        return image
+
+
+def diagnose_failures(
+    failures: Sequence[Failure],
+    source: str = "-",
+    *,
+    regroup_by_image: bool = False,
+    pods: Mapping[tuple[str | None, str | None], PodContext] | None = None,
+) -> list[Diagnosis]:
+    """One diagnosis per group of failures (one failing container), keeping its most telling message.
+
+    `pods` (from ``--kubectl``): a refusal of a pod without any usable pull secret was an anonymous
+    pull, so its cause is no-credentials."""
+    groups: dict[object, list[tuple[Failure, Classification]]] = {}
+    for index, failure in enumerate(failures):
+        result = classify(failure.message, failure.image)
+        key: object = failure.group if failure.group is not None else ("line", index)
+        if regroup_by_image:
+            image = _image_key(failure.image or result.image)
+            if image is not None:
+                key = ("image", image)
+            elif failure.pod is not None:
+                key = ("pod", failure.namespace, failure.pod, failure.container)
+            else:
+                key = ("line", index)
+        groups.setdefault(key, []).append((failure, result))
+    chosen = [_choose(members) for members in groups.values()]
+    diagnoses = [
+        _diagnosis(failure, result, members, source, pods or {}) for failure, result, members in chosen
+    ]
+    return _drop_redundant_notices(diagnoses)
+
+
+def _choose(
+    members: list[tuple[Failure, Classification]],
+) -> tuple[Failure, Classification, list[tuple[Failure, Classification]]]:
+    known = [m for m in members if m[1].cause != "unknown"]
+    if known:
+        failure, result = known[-1]  # the latest classified message (describe lists events oldest first)
+    else:
+        specific = [m for m in members if not _is_generic(m[0].message)]
+        failure, result = (specific or members)[0]
+    return failure, result, members
+
+
+def _first(values: Sequence[str | None]) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def _diagnosis(
+    failure: Failure,
+    result: Classification,
+    members: list[tuple[Failure, Classification]],
+    source: str,
+    pods: Mapping[tuple[str | None, str | None], PodContext],
+) -> Diagnosis:
+    pod = _first([failure.pod, *(m[0].pod for m in members)])
+    namespace = _first([failure.namespace, *(m[0].namespace for m in members)])
+    container = _first([failure.container, *(m[0].container for m in members)])
+    node = _first([failure.node, *(m[0].node for m in members)])
+    image = _first([failure.image, result.image, *(m[0].image or m[1].image for m in members)])
+    runtime = result.runtime
+    if runtime == "unknown":
+        hinted = _first([failure.runtime_hint, *(m[1].runtime for m in members if m[1].runtime != "kubelet")])
+        runtime = hinted if hinted and hinted != "unknown" else "unknown"
+    context = pods.get((namespace, pod))
+    notes: tuple[str, ...] = ()
+    if context is not None:
+        notes = (f"cluster: {context.note}",)
+        if context.anonymous and result.cause == "credentials-refused":
+            result = result._replace(cause="no-credentials", klass=None)
+    where = Where(pod, namespace, container, node, image)
+    texts = explain(result, where, failure.message)
+    return Diagnosis(
+        failure.line,
+        pod,
+        namespace,
+        container,
+        image,
+        runtime,
+        result.cause,
+        result.rule,
+        result.klass,
+        texts.explanation,
+        texts.fix,
+        texts.triage,
+        redact(failure.message.strip()),
+        source,
+        node,
+        notes,
+    )
+
+
+def _drop_redundant_notices(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
+    """A generic notice ("Error: ErrImagePull", "Back-off pulling image") that no container claimed is
+    left out when its pod or image has a real diagnosis."""
+    known_pods = {(d.namespace, d.pod) for d in diagnoses if d.cause != "unknown" and d.pod}
+    known_images = {_image_key(d.image) for d in diagnoses if d.cause != "unknown" and d.image}
+    kept = []
+    for d in diagnoses:
+        redundant = (d.pod and (d.namespace, d.pod) in known_pods) or (
+            d.image and _image_key(d.image) in known_images
+        )
+        if d.cause == "unknown" and _is_generic(d.message) and redundant:
+            continue
+        kept.append(d)
+    return kept
+
+
+# --- verification --------------------------------------------------------------------------------------
+
+_VERIFIABLE = frozenset(CAUSES) - {"invalid-reference", "never-pull", "disk-pressure"}
+
+
+def verify(
+    diagnoses: Sequence[Diagnosis],
+    settings: RegistrySettings | None = None,
+    *,
+    credentials: Mapping[int, tuple[RegistryCredential, ...]] | None = None,
+    platforms: Mapping[int, Platform] | None = None,
+) -> list[Diagnosis]:
+    """Ask each image's registry now (the registry wing's `resolve`) and add what it says to each
+    diagnosis: whether the cause still holds. `credentials` and `platforms` are by diagnosis index (the
+    pod's pull secrets and its node's platform, with ``--kubectl``)."""
+    from pulllint.model.facts import ImageQuery, Platform
+    from pulllint.registry import resolve
+
+    queries: dict[int, ImageQuery] = {}
+    for index, d in enumerate(diagnoses):
+        if d.cause not in _VERIFIABLE or not d.image:
+            continue
+        try:
+            ref = parse_image(d.image)
+        except InvalidReference:
+            continue
+        platform = (platforms or {}).get(index)
+        if d.cause == "platform-missing" and d.klass:
+            with contextlib.suppress(ValueError):
+                platform = Platform.parse(d.klass)
+        queries[index] = ImageQuery(ref, (credentials or {}).get(index, ()), platform)
+    if not queries:
+        return list(diagnoses)
+    answers = resolve(list(queries.values()), settings)
+    verified = list(diagnoses)
+    for index, query in queries.items():
+        facts = answers.get(query)
+        if facts is not None:
+            note = "registry now: " + _verdict(diagnoses[index], query, facts)
+            verified[index] = verified[index]._replace(notes=(*verified[index].notes, redact(note)))
+    return verified
+
+
+def _status(facts: ImageFacts) -> str:
+    status = facts.status
+    return str(getattr(status, "value", status))
+
+
+def _verdict(d: Diagnosis, query: object, facts: ImageFacts) -> str:
+    from pulllint.model.facts import ImageQuery
+
+    assert isinstance(query, ImageQuery)
+    ref = query.image
+    status = _status(facts)
+    transient = d.cause in ("rate-limited", "unreachable")
+    if status == "found":
+        if query.platform is not None and facts.platforms is not None:
+            wanted = query.platform
+            offered = ", ".join(str(p) for p in facts.platforms) or "none"
+            if not any(
+                p.os == wanted.os
+                and p.architecture == wanted.architecture
+                and (wanted.variant is None or p.variant in (None, wanted.variant))
+                for p in facts.platforms
+            ):
+                return (
+                    f"{ref.familiar()} still has no {wanted} image (it offers: {offered}): the cause holds."
+                )
+            return (
+                f"{ref.familiar()} offers {wanted} now (platforms: {offered}): the failure no longer holds."
+            )
+        if facts.extra.get("anonymous_pull") == "denied":
+            label = facts.credential_label or "your own credentials"
+            return (
+                f"anonymous pulls of {ref.familiar()} are refused; it exists ({label} can read it): the pod "
+                f"needs a pull secret for {ref.domain}."
+            )
+        if transient:
+            return f"the tag exists now: the failure was transient ({d.cause.replace('-', ' ')})."
+        if d.cause in ("tag-not-found", "repository-not-found"):
+            return (
+                f"{ref.familiar()} exists now: it was pushed after the failure, or the node pulls through "
+                "another registry or mirror."
+            )
+        if facts.credential_label:
+            return f"{ref.familiar()} exists and {facts.credential_label} may read it now."
+        return f"{ref.familiar()} exists and is served anonymously now."
+    if status == "tag-not-found":
+        near = f"; nearest tags: {', '.join(facts.nearest_tags[:5])}" if facts.nearest_tags else ""
+        holds = " (the cause holds)" if d.cause == "tag-not-found" else ""
+        return f"the tag {ref.reference} does not exist{near}{holds}."
+    if status == "repository-not-found":
+        return f"the repository {ref.name} does not exist."
+    if status == "missing-or-private":
+        return f"anonymous access to {ref.name} is refused: the repository does not exist or is private."
+    if status == "unauthorized":
+        label = facts.credential_label or "the credentials"
+        return f"{label} refused by {ref.domain}."
+    if status == "unreachable":
+        klass = f"{facts.error_class}: " if facts.error_class else ""
+        return f"could not verify: pulllint cannot reach {ref.domain} either ({klass}{facts.detail})."
+    if status == "rate-limited":
+        remaining = f", remaining {facts.ratelimit_remaining}" if facts.ratelimit_remaining else ""
+        return f"could not verify: rate-limited while asking{remaining}."
+    return f"not verified: {facts.detail or status}."
+
+
+def render(diagnoses: Sequence[Diagnosis], fmt: str = "text", *, color: bool = False) -> str:
+    from pulllint.diagnose import _report
+
+    return _report.render(diagnoses, fmt, color=color)
