@@ -63,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive), or -")
     check.add_argument("--offline", action="store_true", help="skip every registry check")
     check.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a cluster dump (kubectl get serviceaccounts,secrets,nodes -A -o yaml) or a folder of them: "
+        "its ServiceAccounts, Secrets and Nodes inform the check and are never reported on (repeatable; "
+        "adds to cluster.context)",
+    )
+    check.add_argument(
         "--format",
         choices=("text", "json", "sarif", "github", "gitlab", "junit", "markdown"),
         help="output format (default: text, or github when GITHUB_ACTIONS=true); github also appends a "
@@ -165,6 +174,9 @@ def _check(args: argparse.Namespace) -> int:
         overrides["ignore"] = (*config.ignore, *args.ignore)
     if args.fail_on:
         overrides["fail_on"] = Severity.parse(args.fail_on)
+    if args.context:
+        contexts = (*config.cluster.context, *(os.path.abspath(path) for path in args.context))
+        overrides["cluster"] = config.cluster._replace(context=contexts)
     config = config._replace(**overrides)  # type: ignore[arg-type]
 
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")

@@ -52,6 +52,19 @@ class PolicySection(NamedTuple):
     cloud: CloudSection = CloudSection()
 
 
+class ClusterSection(NamedTuple):
+    """What the cluster holds that the repository does not (`cluster:`)."""
+
+    context: tuple[str, ...] = ()  # absolute paths of cluster dumps (files or folders)
+    # "NAME" or "NAMESPACE/NAME" -> host patterns (pull-secrets) or secret names (service-accounts).
+    pull_secrets: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+    service_accounts: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+    node_credentials: tuple[str, ...] = ()
+    registry_mirrors: Mapping[str, str] = MappingProxyType({})
+    platforms: tuple[str, ...] = ()
+    runtime: str = "containerd"
+
+
 class Config(NamedTuple):
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
@@ -66,6 +79,9 @@ class Config(NamedTuple):
     registry: RegistrySection = RegistrySection()
     rule_packs: tuple[str, ...] = ()  # absolute paths of pack files or folders, in the order given
     rule_pack_names: tuple[str, ...] = ()  # the same, as written in the configuration (for messages)
+    cluster: ClusterSection = ClusterSection()
+    # Context of the repository: True (every manifest under the root), globs relative to it, or off.
+    repository_context: bool | tuple[str, ...] = True
 
 
 def find_config(start: str) -> str | None:
@@ -225,6 +241,21 @@ def _registry(document: Mapping[str, Any], root: str) -> RegistrySection:
     )
 
 
+def _cluster(document: Mapping[str, Any], root: str) -> ClusterSection:
+    section = document.get("cluster") or {}
+    return ClusterSection(
+        context=tuple(os.path.join(root, given) for given in section.get("context", ())),
+        pull_secrets=MappingProxyType({k: tuple(v) for k, v in section.get("pull-secrets", {}).items()}),
+        service_accounts=MappingProxyType(
+            {k: tuple(v) for k, v in section.get("service-accounts", {}).items()}
+        ),
+        node_credentials=tuple(section.get("node-credentials", ())),
+        registry_mirrors=MappingProxyType(dict(section.get("registry-mirrors", {}))),
+        platforms=tuple(section.get("platforms", ())),
+        runtime=section.get("runtime", "containerd"),
+    )
+
+
 def _from_document(document: Mapping[str, Any], path: str) -> Config:
     def codes(key: str) -> tuple[str, ...]:
         return tuple(code.upper() for code in document.get(key, ()))
@@ -247,4 +278,10 @@ def _from_document(document: Mapping[str, Any], path: str) -> Config:
         registry=_registry(document, root),
         rule_packs=tuple(os.path.join(root, given) for given in packs),
         rule_pack_names=packs,
+        cluster=_cluster(document, root),
+        repository_context=_repository_context(document.get("repository-context", True)),
     )
+
+
+def _repository_context(value: bool | list[str]) -> bool | tuple[str, ...]:
+    return value if isinstance(value, bool) else tuple(value)

@@ -10,13 +10,13 @@ Nothing of a run outlives it.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from pulllint.config import Config, ConfigError, PolicySection
+from pulllint.context import INDEXED_KIND, load_context
 from pulllint.diagnostics import Diagnostic, Finding, Severity
 from pulllint.images import valid_reference
 from pulllint.loading.inputs import InputFile, decode, discover
@@ -29,8 +29,6 @@ from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load
 from pulllint.rules import Rule, RuleContext, RuleOption, all_rules
 from pulllint.rules._packs import PackRule, pack_rule
 from pulllint.suppression import Suppressor
-
-_INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
 
 # The resolver seam: the run's unique questions in, the registry's answers out. The CLI passes the
 # registry's (`pulllint.registry.facts_provider`); tests pass their own.
@@ -151,7 +149,7 @@ def rule_options(rule: type[Rule], config: Config) -> dict[str, object]:
     return options
 
 
-def registry_policy(section: PolicySection) -> RegistryPolicy:
+def registry_policy(section: PolicySection, mirrors: Mapping[str, str] | None = None) -> RegistryPolicy:
     cloud = section.cloud
     return RegistryPolicy.from_lists(
         public=section.public_registries,
@@ -161,6 +159,7 @@ def registry_policy(section: PolicySection) -> RegistryPolicy:
         aws_account_ids=cloud.aws_account_ids,
         azure_registries=cloud.azure_registries,
         gcp_projects=cloud.gcp_projects,
+        mirrors=mirrors,
     )
 
 
@@ -203,7 +202,7 @@ def prepare(config: Config, *, online: bool) -> RunPlan:
     return RunPlan(
         MappingProxyType(selected),
         frozenset(available),
-        registry_policy(config.policy),
+        registry_policy(config.policy, config.cluster.registry_mirrors),
         QueryPlan(platforms) if asks else None,
     )
 
@@ -228,7 +227,7 @@ def _index(inputs: Sequence[InputFile]) -> Manifests:
     for source in inputs:
         try:
             for offset, data in source.raw_pieces():
-                if _INDEXED_KIND.search(data):
+                if INDEXED_KIND.search(data):
                     add_piece(index, decode(source.path, offset, data, first=offset == 0))
                     # Keep only the index: the second pass reads (and reports) everything else, and a
                     # `kind: List` dump holding one Secret must not keep all its workloads for the run.
@@ -278,7 +277,13 @@ def run(
     plan = prepare(config, online=online)
     inputs = [InputFile(path) for path in discover(paths)]
     index = _index(inputs)
-    secrets = SecretIndex(index.secrets, index.service_accounts)
+    context = load_context(config, [source.path for source in inputs])
+    secrets = SecretIndex(index.secrets, index.service_accounts, context.knowledge)
+    platforms = _cluster_platforms(config, context.platforms)
+    if plan.plan is not None and platforms:
+        plan = plan._replace(
+            plan=plan.plan._replace(platforms=platforms) if plan.plan.platforms else plan.plan
+        )
     answered: dict[ImageQuery, ImageFacts] = {}
 
     suppressor = Suppressor(config.per_file_ignores, config.root)
@@ -307,6 +312,7 @@ def run(
                 pull_secrets,
                 facts,
                 pack_entries=selected.pack_entries,
+                platforms=platforms,
             )
             for finding in rule().check(ctx):
                 key = (
@@ -338,6 +344,17 @@ def run(
     diagnostics.sort(key=lambda d: d.sort_key)
     ran = {code: selected.rule for code, selected in plan.rules.items()}
     return Result(diagnostics, ran, files, len(images), documents, suppressed)
+
+
+def _cluster_platforms(config: Config, from_nodes: tuple[Platform, ...]) -> tuple[Platform, ...]:
+    """`cluster.platforms`, else the platforms of the context's Nodes (empty: not known)."""
+    declared = []
+    for text in config.cluster.platforms:
+        try:
+            declared.append(Platform.parse(text))
+        except ValueError as error:
+            raise ConfigError(f"cluster.platforms: {error}") from None
+    return tuple(declared) or from_nodes
 
 
 def _facts(

@@ -143,6 +143,10 @@ def _read_yaml(text: str, origin: str) -> Any:
     if len(documents) != 1:
         raise PackError(f"{origin}: a rule pack is one YAML document, found {len(documents)}")
     document = documents[0]
+    if document.skipped is not None:  # the loader skips what is not a manifest; a pack is not one
+        raise PackError(
+            f"{origin}:{document.skipped.line}: invalid YAML or a template: {document.skipped.message}"
+        )
     if document.problem is not None:
         problem = document.problem
         raise PackError(f"{origin}:{problem.line}:{problem.column}: invalid YAML: {problem.message}")

@@ -31,11 +31,12 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from pulllint.hosts import canonical_host, is_docker_hub, is_loopback, split_host_port
 from pulllint.images import ImageRef
+from pulllint.model.openshift import internal_registry
 
 __all__ = [
     "KNOWN_PUBLIC",
@@ -54,6 +55,8 @@ class HostKind(enum.Enum):
     PUBLIC = "public"
     CLOUD = "cloud"
     LOCAL = "local"
+    # The cluster's own registry, whose pull secret the platform creates (OpenShift's internal one).
+    CLUSTER = "cluster"
     PRIVATE = "private"
 
 
@@ -278,6 +281,10 @@ def builtin_host_info(domain: str, path: str) -> HostInfo:
         return HostInfo(HostKind.DOCKER_HUB, "Docker Hub")
     if is_loopback(domain):
         return HostInfo(HostKind.LOCAL, "a loopback registry on the node")
+    if internal_registry(domain):
+        return HostInfo(
+            HostKind.CLUSTER, "OpenShift's internal registry: every ServiceAccount gets a pull secret for it"
+        )
     host, _ = split_host_port(domain)
     if host in _PUBLIC_HOSTS:
         return HostInfo(HostKind.PUBLIC, "a known public registry")
@@ -310,6 +317,7 @@ class RegistryPolicy:
         "azure_registries",
         "dockerhub_mirror",
         "gcp_projects",
+        "mirrors",
         "private",
         "public",
     )
@@ -324,6 +332,7 @@ class RegistryPolicy:
         aws_account_ids: frozenset[str] | None = None,  # None: not configured
         azure_registries: frozenset[str] | None = None,
         gcp_projects: frozenset[str] | None = None,
+        mirrors: Mapping[str, str] | None = None,  # registry host -> the mirror the runtime pulls through
     ) -> None:
         self.public = public
         self.private = private
@@ -332,6 +341,7 @@ class RegistryPolicy:
         self.aws_account_ids = aws_account_ids
         self.azure_registries = azure_registries
         self.gcp_projects = gcp_projects
+        self.mirrors: Mapping[str, str] = mirrors or {}
         self._cache: dict[tuple[str, str], HostInfo] = {}
 
     @classmethod
@@ -345,6 +355,7 @@ class RegistryPolicy:
         aws_account_ids: Iterable[str] | None = None,
         azure_registries: Iterable[str] | None = None,
         gcp_projects: Iterable[str] | None = None,
+        mirrors: Mapping[str, str] | None = None,
     ) -> RegistryPolicy:
         """A policy from the patterns as written (`host[:port][/path]` globs); None: not configured."""
         return cls(
@@ -353,10 +364,11 @@ class RegistryPolicy:
             allowed=None if allowed is None else _patterns(allowed),
             dockerhub_mirror=dockerhub_mirror or None,
             aws_account_ids=None if aws_account_ids is None else frozenset(aws_account_ids),
-            azure_registries=None
-            if azure_registries is None
-            else frozenset(a.lower() for a in azure_registries),
+            azure_registries=(
+                None if azure_registries is None else frozenset(a.lower() for a in azure_registries)
+            ),
             gcp_projects=None if gcp_projects is None else frozenset(gcp_projects),
+            mirrors={canonical_host(host): mirror for host, mirror in (mirrors or {}).items()},
         )
 
     def classify(self, ref: ImageRef) -> HostInfo:
@@ -375,6 +387,10 @@ class RegistryPolicy:
             if pattern.matches(ref):
                 return HostInfo(HostKind.PUBLIC, f"public-registries lists {pattern.text!r}")
         return builtin_host_info(ref.domain, ref.path)
+
+    def runtime_mirror(self, domain: str) -> str | None:
+        """The mirror the nodes' runtime pulls `domain` through (`cluster.registry-mirrors`), if any."""
+        return self.mirrors.get(canonical_host(domain))
 
     def is_allowed(self, ref: ImageRef) -> bool:
         return self.allowed is None or any(p.matches(ref) for p in self.allowed)

@@ -28,10 +28,11 @@ import base64
 import binascii
 import enum
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from pulllint.diagnostics import Position
+from pulllint.diagnostics import Position, Source
 from pulllint.images import ImageRef, InvalidReference, parse_image
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.keyring import Keyring, display_key, normalize_key
@@ -48,6 +49,7 @@ from pulllint.model.objects import (
 __all__ = [
     "DOCKERCFG",
     "DOCKER_CONFIG_JSON",
+    "ClusterKnowledge",
     "CredentialVerdict",
     "DecodedSecret",
     "PodPullSecrets",
@@ -93,6 +95,9 @@ class DecodedSecret(NamedTuple):
     secret: SecretObject
     entries: tuple[AuthEntry, ...] = ()
     problems: tuple[SecretProblem, ...] = ()
+    # False for a Secret known to exist whose registries are not (declared without hosts, or made by a
+    # SealedSecret or ExternalSecret): a pod holding it may be covered, pulllint cannot tell.
+    hosts_known: bool = True
 
     @property
     def name(self) -> str:
@@ -408,9 +413,25 @@ class CredentialVerdict(enum.Enum):
     """What the pod's pull secrets say about one image's registry."""
 
     COVERED = "covered"  # some entry of the pod's secrets matches it
+    NODE = "node"  # none of the pod's secrets does, but the nodes pull that registry with their own
     NO_SECRETS = "no-secrets"  # the pod has no pull secrets at all (own or its ServiceAccount's)
+    # The pod lists none and its ServiceAccount is nowhere pulllint can see: its secrets are unknown.
+    ACCOUNT_UNKNOWN = "account-unknown"
     MISMATCH = "mismatch"  # every referenced secret is in the input and readable, and none matches
     UNKNOWN = "unknown"  # a referenced secret is missing from the input or unreadable: cannot tell
+
+
+class ClusterKnowledge(NamedTuple):
+    """What the cluster holds beyond the checked files, as plain data: the engine builds it from the
+    repository's other manifests, cluster dumps and the `cluster:` configuration. Never reported on."""
+
+    secrets: tuple[SecretObject, ...] = ()  # from context files
+    service_accounts: tuple[ServiceAccount, ...] = ()
+    # (namespace or None, name) -> the registry host patterns a declared Secret covers (empty: unknown).
+    declared_secrets: Mapping[tuple[str | None, str], tuple[str, ...]] = MappingProxyType({})
+    # (namespace or None, name) -> the pull secret names a declared ServiceAccount carries.
+    declared_accounts: Mapping[tuple[str | None, str], tuple[str, ...]] = MappingProxyType({})
+    node_credentials: tuple[str, ...] = ()  # host patterns the nodes pull with their own credentials
 
 
 class SecretRef(NamedTuple):
@@ -425,7 +446,15 @@ class SecretRef(NamedTuple):
 class PodPullSecrets:
     """A pod's effective pull secrets, resolved once."""
 
-    __slots__ = ("_verdicts", "inherited", "keyring", "refs", "service_account", "service_account_found")
+    __slots__ = (
+        "_node",
+        "_verdicts",
+        "inherited",
+        "keyring",
+        "refs",
+        "service_account",
+        "service_account_found",
+    )
 
     def __init__(
         self,
@@ -434,29 +463,50 @@ class PodPullSecrets:
         inherited: bool,
         service_account_found: bool,
         keyring: Keyring[RegistryCredential],
+        node: Keyring[str] | None = None,
     ) -> None:
         self.refs = refs
         self.service_account = service_account  # the ServiceAccount name the pod runs as
         self.inherited = inherited  # the refs come from the ServiceAccount (the pod lists none)
         self.service_account_found = service_account_found
         self.keyring = keyring
+        self._node = node
         self._verdicts: dict[str, CredentialVerdict] = {}
 
     @property
     def unknown(self) -> bool:
-        return any(ref.secret is None or not ref.secret.usable for ref in self.refs)
+        return any(
+            ref.secret is None or not ref.secret.usable or not ref.secret.hosts_known for ref in self.refs
+        )
 
     def credentials(self, image_name: str) -> tuple[RegistryCredential, ...]:
-        """What the kubelet would try for a repository name (``docker.io/library/nginx``), in its order."""
+        """What the kubelet would try for a repository name (``docker.io/library/nginx``), in its order.
+
+        A Secret declared in the configuration matches like any other but holds no values: its
+        credentials are empty (`RegistryCredential.is_empty`) and are never sent anywhere.
+        """
         return self.keyring.lookup(image_name)
+
+    def declared_only(self, image_name: str) -> bool:
+        """The pod's credentials for this name exist in the cluster but not here (declared, or a node's)."""
+        found = self.keyring.lookup(image_name)
+        if found:
+            return all(credential.is_empty for credential in found)
+        return self._node is not None and bool(self._node.lookup(image_name))
 
     def verdict(self, image_name: str) -> CredentialVerdict:
         verdict = self._verdicts.get(image_name)
         if verdict is None:
             if self.keyring.lookup(image_name):
                 verdict = CredentialVerdict.COVERED
+            elif self._node is not None and self._node.lookup(image_name):
+                verdict = CredentialVerdict.NODE
             elif not self.refs:
-                verdict = CredentialVerdict.NO_SECRETS
+                verdict = (
+                    CredentialVerdict.NO_SECRETS
+                    if self.service_account_found or self.refs_are_own
+                    else CredentialVerdict.ACCOUNT_UNKNOWN
+                )
             elif self.unknown:
                 verdict = CredentialVerdict.UNKNOWN
             else:
@@ -471,6 +521,11 @@ class PodPullSecrets:
             keys = ref.secret.describe_keys() if ref.secret is not None else "not in the input"
             parts.append(f"{ref.name!r} ({keys})")
         return ", ".join(dict.fromkeys(parts))
+
+    @property
+    def refs_are_own(self) -> bool:
+        """The pod lists imagePullSecrets itself (so its ServiceAccount's do not apply)."""
+        return bool(self.refs) and not self.inherited
 
     def source(self) -> str:
         if self.inherited:
@@ -503,22 +558,51 @@ class _ByName:
 
 class SecretIndex:
     """The run's Secrets and ServiceAccounts, by namespace and name: built once per run by the engine
-    and shared by every batch, so each Secret is decoded once. Lives only as long as the run."""
+    and shared by every batch, so each Secret is decoded once. Lives only as long as the run.
 
-    def __init__(self, secrets: list[SecretObject], accounts: list[ServiceAccount]) -> None:
+    Lookups see the checked input and the cluster's knowledge (`ClusterKnowledge`); what rules report on
+    (`decoded_secrets`, `service_account_refs`) is the input's alone.
+    """
+
+    def __init__(
+        self,
+        secrets: Sequence[SecretObject],
+        accounts: Sequence[ServiceAccount],
+        knowledge: ClusterKnowledge | None = None,
+    ) -> None:
+        knowledge = knowledge or ClusterKnowledge()
         self.secrets = _ByName()
-        for secret in secrets:
-            self.secrets.add(secret.meta.namespace, secret.meta.name, secret)
+        self._namespaces: dict[str, set[str]] = {}
+        for secret in (*secrets, *knowledge.secrets):
+            self._add_secret(secret)
         self.accounts = _ByName()
-        for account in accounts:
+        for account in (*accounts, *knowledge.service_accounts):
             self.accounts.add(account.meta.namespace, account.meta.name, account)
         self._decoded: dict[int, DecodedSecret] = {}
+        for (namespace, name), hosts in knowledge.declared_secrets.items():
+            declared = _declared_secret(namespace, name, hosts)
+            self._add_secret(declared.secret)
+            self._decoded[id(declared.secret)] = declared
+        for (namespace, name), names in knowledge.declared_accounts.items():
+            meta = _declared_meta("ServiceAccount", namespace, name)
+            refs = tuple(Located(secret, meta.position) for secret in names)
+            self.accounts.add(namespace, name, ServiceAccount(meta, refs))
+        self.node = (
+            Keyring((host, host) for host in knowledge.node_credentials)
+            if knowledge.node_credentials
+            else None
+        )
         self.decoded_secrets = tuple(self.decoded(secret) for secret in secrets)
         self.service_account_refs = tuple(
             SecretRef(ref.value, ref.position, account.meta, self.secret(account.meta.namespace, ref.value))
             for account in accounts
             for ref in account.image_pull_secrets
         )
+
+    def _add_secret(self, secret: SecretObject) -> None:
+        self.secrets.add(secret.meta.namespace, secret.meta.name, secret)
+        if secret.meta.name and secret.meta.namespace:
+            self._namespaces.setdefault(secret.meta.name, set()).add(secret.meta.namespace)
 
     def decoded(self, secret: SecretObject) -> DecodedSecret:
         result = self._decoded.get(id(secret))
@@ -530,6 +614,28 @@ class SecretIndex:
     def secret(self, namespace: str | None, name: str) -> DecodedSecret | None:
         found: SecretObject | None = self.secrets.get(namespace, name)
         return None if found is None else self.decoded(found)
+
+    def namespaces_of(self, name: str) -> tuple[str, ...]:
+        """The namespaces that hold a Secret of this name (those that name one), sorted."""
+        return tuple(sorted(self._namespaces.get(name, ())))
+
+
+DECLARED_SOURCE = "<cluster configuration>"
+
+
+def _declared_meta(kind: str, namespace: str | None, name: str) -> ObjectMeta:
+    return ObjectMeta(kind, "v1", name, namespace, Source(DECLARED_SOURCE), Position.point(1, 1))
+
+
+def _declared_secret(namespace: str | None, name: str, hosts: tuple[str, ...]) -> DecodedSecret:
+    """A Secret the configuration says the cluster holds: its hosts, never any value."""
+    meta = _declared_meta("Secret", namespace, name)
+    secret = SecretObject(meta, Located(DOCKER_CONFIG_JSON, meta.position))
+    label = f"{namespace}/{name}" if namespace else name
+    entries = tuple(
+        AuthEntry(host, RegistryCredential(f"cluster secret {label} (declared)", host)) for host in hosts
+    )
+    return DecodedSecret(secret, entries, hosts_known=bool(hosts))
 
 
 class PullSecretIndex:
@@ -561,6 +667,10 @@ class PullSecretIndex:
         found: ServiceAccount | None = self._shared.accounts.get(namespace, name)
         return found
 
+    def namespaces_of(self, name: str) -> tuple[str, ...]:
+        """The namespaces that hold a Secret of this name (input or cluster knowledge)."""
+        return self._shared.namespaces_of(name)
+
     def _ref(self, ref: Located, owner: ObjectMeta, namespace: str | None) -> SecretRef:
         return SecretRef(ref.value, ref.position, owner, self.secret(namespace, ref.value))
 
@@ -588,7 +698,9 @@ class PullSecretIndex:
         keyring: Keyring[RegistryCredential] = Keyring(
             (entry.key, entry.credential) for secret in used.values() for entry in secret.entries
         )
-        resolved = PodPullSecrets(refs, account_name, inherited, account is not None, keyring)
+        resolved = PodPullSecrets(
+            refs, account_name, inherited, account is not None, keyring, self._shared.node
+        )
         self._pods[pod] = resolved
         return resolved
 
@@ -620,4 +732,5 @@ def effective_credentials(container: Container, index: PullSecretIndex) -> tuple
     ref = _image_ref(container.image)
     if ref is None:
         return ()
-    return index.pod(container.pod).credentials(ref.name)
+    # A declared Secret's entries hold no values: nothing to send.
+    return tuple(c for c in index.pod(container.pod).credentials(ref.name) if not c.is_empty)

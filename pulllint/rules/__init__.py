@@ -52,6 +52,7 @@ BUILTIN_RULE_MODULES = (
     "pl204_pull_secret_host_mismatch",
     "pl205_cloud_registry_identity",
     "pl206_cross_account_registry",
+    "pl207_pull_secret_other_namespace",
     "pl301_dockerhub_anonymous",
     "pl302_registry_not_allowed",
     "pl303_deprecated_image",

@@ -11,8 +11,13 @@ from pulllint.model.objects import Container
 from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
 from pulllint.rules import RuleContext
 
-# The kubelet finds no credential for the image: it pulls anonymously, or with the node's identity.
-NO_MATCHING_SECRET = (CredentialVerdict.NO_SECRETS, CredentialVerdict.MISMATCH)
+# The kubelet finds no credential for the image, as far as pulllint knows: it pulls anonymously, or with
+# the node's identity (an unknown ServiceAccount most often has no pull secret either).
+NO_MATCHING_SECRET = (
+    CredentialVerdict.NO_SECRETS,
+    CredentialVerdict.ACCOUNT_UNKNOWN,
+    CredentialVerdict.MISMATCH,
+)
 
 
 class ImageCredentials(NamedTuple):

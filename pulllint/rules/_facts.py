@@ -16,25 +16,30 @@ _REFUSED = frozenset({Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED})
 def containers_with(ctx: RuleContext, *statuses: Status) -> Iterator[tuple[Container, ImageFacts]]:
     """Containers whose registry answer has one of `statuses`, in input order.
 
-    An anonymous refusal from a cloud registry is not a verdict: the node's cloud identity pulls it
-    (PL205 names the permission), and pulllint cannot ask with that identity.
+    A refusal of a request sent without the pod's real credentials is not a verdict: from a cloud
+    registry the node's cloud identity pulls it (PL205 names the permission); for a Secret declared in
+    the configuration, or a registry the nodes hold credentials for, pulllint has no values to send.
     """
     wanted = frozenset(statuses)
     for container in ctx.manifests.containers():
         facts = ctx.facts.get(container)
         if facts is None or facts.status not in wanted:
             continue
-        if facts.status in _REFUSED and _pulled_with_node_identity(ctx, container):
+        if facts.status in _REFUSED and _credentials_beyond_reach(ctx, container):
             continue
         yield container, facts
 
 
-def _pulled_with_node_identity(ctx: RuleContext, container: Container) -> bool:
-    """A cloud registry's image for which the pod has no pull secret: the node's identity pulls it."""
+def _credentials_beyond_reach(ctx: RuleContext, container: Container) -> bool:
+    """The kubelet would pull with credentials pulllint cannot send: the node's cloud identity (no pull
+    secret for a cloud registry), a declared Secret's, or the nodes' own (`cluster.node-credentials`)."""
     ref = valid_reference(container.image)
-    if ref is None or cloud_registry(ref.domain, ref.path) is None:
+    if ref is None:
         return False
-    return not ctx.secrets.pod(container.pod).credentials(ref.name)
+    secrets = ctx.secrets.pod(container.pod)
+    if secrets.declared_only(ref.name):
+        return True
+    return cloud_registry(ref.domain, ref.path) is not None and not secrets.credentials(ref.name)
 
 
 def cached_note(facts: ImageFacts) -> str:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.hosts import is_docker_hub, is_loopback
+from pulllint.images import valid_reference
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._images import valid_reference
 
 
 class PullPolicyConflict(Rule):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
+from pulllint.model.facts import Status
 from pulllint.model.hosts import HostKind
-from pulllint.model.pullsecrets import CredentialVerdict, PodPullSecrets
+from pulllint.model.objects import Container
+from pulllint.model.pullsecrets import CredentialVerdict
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._credentials import images_on
 from pulllint.rules._facts import pulls_anonymously
@@ -24,11 +26,16 @@ class MissingPullSecret(Rule):
     listed in `public-registries`. `private-registries` makes a registry or repository private even
     where it would be public (`quay.io/acme`, `docker.io/acme`).
 
-    A ServiceAccount that is not in the input counts as one without pull secrets; objects without a
-    namespace (Helm and kustomize output) match any namespace.
+    The ServiceAccount is looked up in the input, then in the repository's other manifests (pre-commit
+    passes only the staged files), then in the cluster context (`--context` dumps, `cluster.service-accounts`
+    in the configuration). When it is found nowhere, its pull secrets are unknown: the finding is a
+    **warning** that says so and how to declare them, never an error. Objects without a namespace (Helm
+    and kustomize output) match any namespace. Registries the nodes pull with their own credentials
+    (`cluster.node-credentials`) need no pull secret, and OpenShift's internal registry needs none either.
 
     Online, the registry's answer replaces the presumption: an image the registry serves without any
-    credentials is public, and is not reported.
+    credentials is public, and is not reported; a registry other than Docker Hub that refuses the
+    anonymous request has confirmed the finding, and the message says so.
 
     ## Why it matters
     Without credentials the kubelet pulls anonymously, the registry answers 401 or 403, and the pod
@@ -57,27 +64,45 @@ class MissingPullSecret(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for image in images_on(ctx, HostKind.PRIVATE):
             container, ref, host, secrets = image.container, image.ref, image.host, image.secrets
-            if image.verdict is not CredentialVerdict.NO_SECRETS or pulls_anonymously(ctx, container):
+            verdict = image.verdict
+            if verdict not in _NONE or pulls_anonymously(ctx, container):
                 continue  # online, an anonymous answer shows the image is public after all
+            confirmed = _confirmed(ctx, container)
+            fix = (
+                "imagePullSecrets: [{name: <secret>}] with a kubernetes.io/dockerconfigjson Secret "
+                f"for {ref.domain} (or list {ref.domain} in public-registries if it allows anonymous pulls)"
+            )
+            if verdict is CredentialVerdict.ACCOUNT_UNKNOWN:
+                account = secrets.service_account
+                said = "; the registry refused an anonymous request" if confirmed else ""
+                yield container_finding(
+                    container,
+                    f"image {container.image!r} is on {ref.domain} ({host.reason}) and the pod lists no "
+                    f"imagePullSecrets; its ServiceAccount {account!r} is not in the input, the repository "
+                    f"or the cluster context, so its pull secrets are unknown{said}",
+                    fix=(
+                        "declare what the cluster holds in .pulllint.yaml: cluster.service-accounts: "
+                        f"{{{account}: [<secret>]}} and cluster.pull-secrets: {{<secret>: [{ref.domain}]}}, "
+                        "or pass a dump with --context"
+                    ),
+                )._replace(severity=Severity.WARNING)
+                continue
+            said = "; the registry confirmed it: it refused the anonymous request" if confirmed else ""
             yield container_finding(
                 container,
                 f"image {container.image!r} is on {ref.domain} ({host.reason}) and the pod has no pull "
-                f"secret: {_why_none(secrets)}, so the kubelet pulls anonymously and the registry refuses it",
-                fix=(
-                    "imagePullSecrets: [{name: <secret>}] with a kubernetes.io/dockerconfigjson Secret "
-                    f"for {ref.domain} (or list {ref.domain} in public-registries if it allows anonymous "
-                    "pulls)"
-                ),
+                f"secret: no imagePullSecrets, and its ServiceAccount {secrets.service_account!r} lists "
+                f"none, so the kubelet pulls anonymously and the registry refuses it{said}",
+                fix=fix,
             )
 
 
-def _why_none(secrets: PodPullSecrets) -> str:
-    account = secrets.service_account
-    if secrets.service_account_found:
-        return f"no imagePullSecrets, and its ServiceAccount {account!r} lists none"
-    return (
-        f"no imagePullSecrets, and its ServiceAccount {account!r} is not in the input (taken as having none)"
-    )
+_NONE = (CredentialVerdict.NO_SECRETS, CredentialVerdict.ACCOUNT_UNKNOWN)
+
+
+def _confirmed(ctx: RuleContext, container: Container) -> bool:
+    facts = ctx.facts.get(container)
+    return facts is not None and facts.status is Status.CREDENTIALS_REQUIRED
 
 
 RULE = MissingPullSecret

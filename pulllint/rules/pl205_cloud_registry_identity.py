@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
 from pulllint.model.hosts import HostKind
+from pulllint.model.pullsecrets import CredentialVerdict
 from pulllint.rules import Rule, RuleContext, container_finding
 from pulllint.rules._credentials import NO_MATCHING_SECRET, images_on
 
@@ -52,7 +53,8 @@ class CloudRegistryIdentity(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for image in images_on(ctx, HostKind.CLOUD):
             container, ref, cloud = image.container, image.ref, image.host.cloud
-            if cloud is None or image.verdict not in NO_MATCHING_SECRET:
+            # Node credentials declared for the registry still need the permission on the node.
+            if cloud is None or image.verdict not in (*NO_MATCHING_SECRET, CredentialVerdict.NODE):
                 continue
             yield container_finding(
                 container,

@@ -60,6 +60,8 @@ class DockerHubAnonymous(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         policy = ctx.policy
+        if policy.runtime_mirror("docker.io") is not None:
+            return  # the nodes pull Docker Hub through a mirror (cluster.registry-mirrors)
         mirror = policy.dockerhub_mirror
         for image in images_on(ctx, HostKind.DOCKER_HUB):
             container, ref, secrets = image.container, image.ref, image.secrets

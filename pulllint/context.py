@@ -1,0 +1,166 @@
+"""What the cluster knows that the checked files do not: the repository's other manifests, cluster dumps
+and the `cluster:` configuration, turned into `ClusterKnowledge` once per run.
+
+pre-commit passes only the staged files, and pull Secrets and the `default` ServiceAccount rarely live
+next to the Deployments that use them; without this, every such pod would look like it has no pull
+secret. Context informs verdicts and is never reported on: its documents are indexed (Secrets,
+ServiceAccounts, Nodes), not checked, and a Secret's credentials from it are used only where a pod
+would use them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import NamedTuple
+
+from pulllint.config import ClusterSection, Config
+from pulllint.loading.inputs import MANIFEST_SUFFIXES, InputFile, decode, discover
+from pulllint.model.build import add_piece
+from pulllint.model.facts import Platform
+from pulllint.model.objects import Manifests
+from pulllint.model.pullsecrets import ClusterKnowledge
+
+# A cheap pre-filter on raw bytes: only pieces that may hold one of these kinds are composed.
+INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
+_NODE_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?Node\b""")
+# Node status, as `kubectl get nodes -o yaml|json` writes it (nodeInfo keys are sorted: the
+# architecture comes before the operatingSystem of the same node).
+_NODE_INFO = re.compile(
+    rb"""["']?architecture["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)["']?(?:.|\n){0,2000}?"""
+    rb"""["']?operatingSystem["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)"""
+)
+_NODE_RUNTIME = re.compile(rb"""containerRuntimeVersion["']?[ \t]*:[ \t]*["']?([a-z-]+)://""")
+_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+# Context is only ever indexed: a huge file there is somebody's data, not a Secret.
+_MAX_CONTEXT_FILE = 8 * 1024 * 1024
+
+
+class Context(NamedTuple):
+    """The cluster's knowledge and what the context's Nodes say (empty: no Node in the context)."""
+
+    knowledge: ClusterKnowledge
+    platforms: tuple[Platform, ...]
+    runtime: str | None  # "containerd" or "cri-o" when the Nodes say
+
+
+def project_root(config: Config, start: str = ".") -> str | None:
+    """The configuration's folder, else the git root above `start` (a `.git` file counts: worktrees)."""
+    if config.path is not None:
+        return os.path.dirname(os.path.abspath(config.path))
+    directory = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _repository_files(root: str, include: bool | tuple[str, ...]) -> Iterator[str]:
+    """Manifest-like files under `root`, hidden and vendored folders left out, `include` globs applied."""
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if f not in _SKIPPED_DIRS and not f.startswith("."))
+        for name in sorted(files):
+            if not name.endswith(MANIFEST_SUFFIXES):
+                continue
+            path = os.path.join(directory, name)
+            if not isinstance(include, bool):
+                relative = os.path.relpath(path, root).replace(os.sep, "/")
+                if not any(fnmatch.fnmatch(relative, glob) for glob in include):
+                    continue
+            yield path
+
+
+def _worth_indexing(path: str) -> bool:
+    """A regular file of bounded size whose bytes name a kind the context keeps (most files do not)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_CONTEXT_FILE:
+            return False
+        data = os.read(fd, _MAX_CONTEXT_FILE)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return INDEXED_KIND.search(data) is not None or _NODE_KIND.search(data) is not None
+
+
+def _index_into(index: Manifests, path: str, nodes: list[bytes]) -> None:
+    """Add the Secrets and ServiceAccounts of one context file to `index`; keep its Node pieces."""
+    try:
+        for offset, data in InputFile(path).raw_pieces():
+            if _NODE_KIND.search(data):
+                nodes.append(data)
+            if INDEXED_KIND.search(data):
+                add_piece(index, decode(path, offset, data, first=offset == 0))
+                index.workloads.clear()  # context is never checked: keep only what pods refer to
+                index.syntax_problems.clear()
+                index.shape_problems.clear()
+                index.inline_suppressions.clear()
+    except OSError:
+        return  # unreadable context is no context
+
+
+def _platforms(nodes: Sequence[bytes]) -> tuple[tuple[Platform, ...], str | None]:
+    platforms: dict[Platform, None] = {}
+    runtimes: set[str] = set()
+    for data in nodes:
+        for arch, system in _NODE_INFO.findall(data):
+            platforms[Platform(system.decode(), arch.decode())] = None
+        runtimes.update(name.decode() for name in _NODE_RUNTIME.findall(data))
+    runtime = next(iter(runtimes)) if len(runtimes) == 1 else None
+    return tuple(platforms), runtime if runtime in ("containerd", "cri-o") else None
+
+
+def _by_key(declared: Mapping[str, tuple[str, ...]]) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    """`NAME` (any namespace) or `NAMESPACE/NAME` keys as (namespace, name)."""
+    result: dict[tuple[str | None, str], tuple[str, ...]] = {}
+    for key, values in declared.items():
+        namespace, _, name = key.rpartition("/")
+        result[(namespace or None, name)] = values
+    return result
+
+
+def load_context(config: Config, inputs: Iterable[str], start: str = ".") -> Context:
+    """The run's context: the repository's other manifests (unless `repository-context: false`), the
+    cluster dumps of `cluster.context`, and what `cluster:` declares."""
+    checked = {os.path.realpath(path) for path in inputs if path != "-"}
+    files: list[str] = []
+    if config.repository_context is not False:
+        root = project_root(config, start)
+        if root is not None:
+            files += _repository_files(root, config.repository_context)
+    section: ClusterSection = config.cluster
+    for path in section.context:
+        if not os.path.exists(path):
+            from pulllint.config import ConfigError
+
+            raise ConfigError(f"cluster.context: {path}: no such file or folder")
+        files += discover([path])
+    index = Manifests()
+    nodes: list[bytes] = []
+    seen: set[str] = set()
+    for path in files:
+        real = os.path.realpath(path)
+        if real in checked or real in seen or not _worth_indexing(path):
+            continue
+        seen.add(real)
+        _index_into(index, path, nodes)
+    platforms, runtime = _platforms(nodes)
+    knowledge = ClusterKnowledge(
+        secrets=tuple(index.secrets),
+        service_accounts=tuple(index.service_accounts),
+        declared_secrets=_by_key(section.pull_secrets),
+        declared_accounts=_by_key(section.service_accounts),
+        node_credentials=section.node_credentials,
+    )
+    return Context(knowledge, platforms, runtime)
