@@ -92,7 +92,9 @@ def test_docker_hub_has_one_table_of_names() -> None:
     ("key", "expected"),
     [
         ("https://index.docker.io/v1/", ("docker.io", "")),
+        ("index.docker.io", ("docker.io", "")),
         ("HTTPS://registry-1.docker.io", ("docker.io", "")),
+        ("docker.io/team", ("docker.io", "team")),
         ("registry.hub.docker.com/acme", ("docker.io", "acme")),
         ("http://Registry.Example.com:5000/v2/", ("registry.example.com:5000", "")),
         ("quay.io/org/repo/", ("quay.io", "org/repo")),

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pulllint.hosts import docker_config_key
 from pulllint.model.facts import Status
 from pulllint.registry import RegistrySettings, resolve
 from pulllint.registry._dockerconfig import DockerCredentials
@@ -181,21 +180,6 @@ def test_token_registry_private_repo_with_docker_config(
 
 
 # -- units -------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("key", "expected"),
-    [
-        ("https://index.docker.io/v1/", ("docker.io", "")),
-        ("index.docker.io", ("docker.io", "")),
-        ("registry-1.docker.io", ("docker.io", "")),
-        ("docker.io/team", ("docker.io", "team")),
-        ("http://Registry.Example.com:5000/v2/", ("registry.example.com:5000", "")),
-        ("quay.io/org/repo", ("quay.io", "org/repo")),
-    ],
-)
-def test_normalize_key(key: str, expected: tuple[str, str]) -> None:
-    assert docker_config_key(key) == expected
 
 
 def test_lookup_docker_hub_and_identity_token(helper_log: Path, tmp_path: Path) -> None:

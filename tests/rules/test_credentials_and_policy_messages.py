@@ -13,7 +13,7 @@ import pytest
 
 from pulllint.cli import main
 from pulllint.config import Config, parse_config
-from pulllint.diagnostics import Severity
+from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.engine import run
 
 # --- credentials never leave -----------------------------------------------------------------------------
@@ -116,10 +116,14 @@ def test_secret_findings_are_reported_once_across_batches(tmp_path: Path) -> Non
 # --- messages that fixtures cannot check ---------------------------------------------------------------
 
 
-def _messages(tmp_path: Path, text: str, config: Config, code: str) -> list[str]:
+def _findings(tmp_path: Path, text: str, config: Config, code: str) -> list[Diagnostic]:
     path = tmp_path / "input.yaml"
     path.write_text(text, encoding="utf-8")
-    return [d.message for d in run([str(path)], config._replace(select=(code,)), offline=True).diagnostics]
+    return run([str(path)], config._replace(select=(code,)), offline=True).diagnostics
+
+
+def _messages(tmp_path: Path, text: str, config: Config, code: str) -> list[str]:
+    return [d.message for d in _findings(tmp_path, text, config, code)]
 
 
 WORKLOADS = """\
@@ -157,10 +161,7 @@ def test_dockerhub_message_gives_limits_and_rollout_cost(tmp_path: Path) -> None
 
 def test_dockerhub_mirror_is_named(tmp_path: Path) -> None:
     config = parse_config({"dockerhub-mirror": "mirror.gcr.io"})
-    path = tmp_path / "input.yaml"
-    path.write_text(WORKLOADS, encoding="utf-8")
-    result = run([str(path)], config._replace(select=("PL301",)), offline=True)
-    fixes = [d.fix for d in result.diagnostics]
+    fixes = [d.fix for d in _findings(tmp_path, WORKLOADS, config, "PL301")]
     assert fixes == [
         "pull through the mirror: image: mirror.gcr.io/library/nginx:1.27",
         "pull through the mirror: image: mirror.gcr.io/fluent/fluent-bit:3.2@sha256:" + "0" * 64,
@@ -177,14 +178,12 @@ spec:
     - {name: frozen, image: "k8s.gcr.io/pause:3.9"}
     - {name: gone, image: "gcr.io/kubernetes-helm/tiller:v2.16.1"}
 """
-    path = tmp_path / "input.yaml"
-    path.write_text(text, encoding="utf-8")
-    result = run([str(path)], Config(select=("PL303",)), offline=True)
-    assert [(d.line, d.severity) for d in result.diagnostics] == [(6, Severity.WARNING), (7, Severity.ERROR)]
-    assert result.diagnostics[0].fix == "image: registry.k8s.io/pause:3.9"
-    assert result.diagnostics[1].fix == "image: ghcr.io/helm/tiller:v2.16.1"
-    overridden = run([str(path)], Config(select=("PL303",), severity={"PL3": Severity.INFO}), offline=True)
-    assert {d.severity for d in overridden.diagnostics} == {Severity.INFO}
+    frozen, gone = _findings(tmp_path, text, Config(), "PL303")
+    assert [(d.line, d.severity) for d in (frozen, gone)] == [(6, Severity.WARNING), (7, Severity.ERROR)]
+    assert frozen.fix == "image: registry.k8s.io/pause:3.9"
+    assert gone.fix == "image: ghcr.io/helm/tiller:v2.16.1"
+    overridden = _findings(tmp_path, text, Config(severity={"PL3": Severity.INFO}), "PL303")
+    assert {d.severity for d in overridden} == {Severity.INFO}
 
 
 def test_cross_account_needs_configuration(tmp_path: Path) -> None:
