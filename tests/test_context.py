@@ -284,7 +284,10 @@ def test_missing_context_path_is_a_usage_error(
 def test_registry_mirror_means_no_anonymous_docker_hub_pull(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: 'nginx:1.27'}]\n"
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'nginx:1.27'}]\n"
+    )
     repo = _repo(tmp_path, {"pod.yaml": pod})
     _, found = _check(repo, "pod.yaml", capsys=capsys, monkeypatch=monkeypatch)
     assert [f[0] for f in found] == ["PL301"]
