@@ -54,6 +54,7 @@ def test_wheel_ships_the_packs_and_runs_outside_the_checkout(tmp_path: Path) -> 
         "pulllint/packs/bitnami.yaml",
     } <= packs
     assert "pulllint/schemas/rulepack.schema.json" in names
+    assert "pulllint/kinds/kinds.json" in names  # where each kind keeps its containers
     assert not [n for n in names if n.startswith("rules/")], "no top-level `rules` package"
     top_level = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
     assert zipfile.ZipFile(wheel).read(top_level).decode().split() == ["pulllint"]
