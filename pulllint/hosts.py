@@ -73,6 +73,8 @@ class HostPort(NamedTuple):
 def parse_host_port(hostport: str) -> HostPort:
     """``host[:port]`` as Go's ``net.SplitHostPort`` splits it, falling back to (`hostport`, "") where Go
     fails, as the kubelet does. A bracketed IPv6 address without a port loses its brackets too."""
+    if ":" not in hostport and not hostport.startswith("["):
+        return HostPort(hostport, "")
     if hostport.startswith("["):
         end = hostport.find("]")
         if end < 0:
@@ -92,6 +94,8 @@ def parse_host_port(hostport: str) -> HostPort:
 def split_host_port(hostport: str) -> tuple[str, int | None]:
     """For comparing hosts: ``"[::1]:5000"`` -> ``("::1", 5000)``; ``"Example.com"`` ->
     ``("example.com", None)``. A port that is not a number counts as none."""
+    if ":" not in hostport and not hostport.startswith("["):
+        return hostport.lower(), None  # the common case, without building a HostPort
     host, port = parse_host_port(hostport)
     return host.lower(), int(port) if port.isascii() and port.isdigit() else None
 
@@ -102,14 +106,29 @@ def is_loopback(hostport: str) -> bool:
     host, _ = split_host_port(hostport)
     if host == "localhost":
         return True
-    if not host.startswith("127.") and ":" not in host:
+    if host.startswith("127."):
+        return _is_ipv4(host)
+    if ":" not in host:
         return False
-    import ipaddress  # only for what looks like an address: most runs never need the module
+    import ipaddress  # only for an IPv6 address: most runs never need the module
 
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_ipv4(host: str) -> bool:
+    """A dotted-quad IPv4 address, as Go's net.ParseIP and Python's ipaddress read it (no leading zeros)."""
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        part.isascii()
+        and part.isdigit()
+        and len(part) <= 3
+        and (part == "0" or part[0] != "0")
+        and int(part) <= 255
+        for part in parts
+    )
 
 
 def docker_config_key(key: str) -> tuple[str, str]:

@@ -67,6 +67,8 @@ def test_loopback(hostport: str) -> None:
         "10.0.0.1",
         "127.example.com",
         "127.0.0.256",
+        "127.0.0.01",  # a leading zero: not an address for Go or Python
+        "127.1",
         "localhost.example.com",
         "[::2]:5000",
         "[fe80::1]",

@@ -291,8 +291,8 @@ def builtin_host_info(domain: str, path: str) -> HostInfo:
     project = path.split("/", 1)[0]
     if host in _GCR_HOSTS and project in _PUBLIC_GCR_PROJECTS:
         return HostInfo(HostKind.PUBLIC, f"{project} is a known public gcr.io project")
-    name = f"{domain}/{path}"
-    if any(p.matches_name(name) for p in _PUBLIC_PATH_PATTERNS):
+    target = _match_name(domain, path)
+    if any(p.regex.match(target) for p in _PUBLIC_PATH_PATTERNS):
         return HostInfo(HostKind.PUBLIC, "a known public repository")
     cloud = cloud_registry(domain, path)
     if cloud is not None:
