@@ -301,6 +301,7 @@ def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvide
         negative_ttl_seconds=section.negative_cache_ttl_seconds,
         use_docker_config=not args.no_docker_config,
         timeout_seconds=section.timeout_seconds,
+        runtime=config.cluster.runtime,
         progress=_ProgressLine() if sys.stderr.isatty() else None,
     )
 

@@ -25,7 +25,9 @@ from pulllint.model.objects import Manifests
 from pulllint.model.pullsecrets import ClusterKnowledge
 
 # A cheap pre-filter on raw bytes: only pieces that may hold one of these kinds are composed.
-INDEXED_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount)\b""")
+INDEXED_KIND = re.compile(
+    rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount|SealedSecret|ExternalSecret)\b"""
+)
 _NODE_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?Node\b""")
 # Node status, as `kubectl get nodes -o yaml|json` writes it (nodeInfo keys are sorted: the
 # architecture comes before the operatingSystem of the same node).

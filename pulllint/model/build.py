@@ -57,6 +57,11 @@ _MODEL_LISTS = (
 )
 _CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
 _DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
+_DOCKER_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+# Objects that make a Secret in the cluster, by kind, with the API groups that define them.
+_SECRET_MAKERS = {"SealedSecret": ("bitnami.com",), "ExternalSecret": ("external-secrets.io",)}
+# Registry keys in a templated docker config: `"registry.example.com": {` (values are templated).
+_TEMPLATE_HOSTS = re.compile(r'"([A-Za-z0-9][A-Za-z0-9.:\-\[\]/*]*)"\s*:\s*\{')
 # Where each kind keeps its pod specs and containers is data (`pulllint.model.kinds`); a kind without an
 # entry is a workload when one of these paths holds a pod spec with containers (Argo Rollouts, Knative
 # Services, OpenKruise, ...), and its other `image` keys are reported as unchecked (PL004).
@@ -272,6 +277,8 @@ class _DocumentReader:
         meta = self.read_meta(kind, api_version, root, top)
         if kind == "Secret":
             self.read_secret(meta, top)
+        elif kind in _SECRET_MAKERS and api_version.split("/", 1)[0] in _SECRET_MAKERS[kind]:
+            self.read_made_secret(meta, top)
         elif kind == "ServiceAccount":
             self.manifests.service_accounts.append(
                 ServiceAccount(meta, self.read_name_refs(top.get("imagePullSecrets"), meta))
@@ -302,6 +309,47 @@ class _DocumentReader:
         if value is None or text is None:
             return frozenset(), None
         return frozenset(code.upper() for code in _CODE_LIST.findall(text)), self.position(value)
+
+    def read_made_secret(self, meta: ObjectMeta, top: dict[str, Node]) -> None:
+        """A SealedSecret or ExternalSecret that makes a docker-config Secret: the Secret will exist."""
+        spec_node = top.get("spec")
+        spec = self.fields(spec_node) if isinstance(spec_node, MappingNode) else {}
+        if meta.kind == "SealedSecret":
+            template = spec.get("template")
+            encrypted = spec.get("encryptedData")
+            keys = set(self.fields(encrypted)) if isinstance(encrypted, MappingNode) else set()
+        else:  # ExternalSecret: spec.target names the Secret and may template it
+            target = spec.get("target")
+            target_fields = self.fields(target) if isinstance(target, MappingNode) else {}
+            template = target_fields.get("template")
+            keys = set()
+        template_fields = self.fields(template) if isinstance(template, MappingNode) else {}
+        secret_type = _string(template_fields.get("type"))
+        data = template_fields.get("data")
+        data_fields = self.fields(data) if isinstance(data, MappingNode) else {}
+        keys |= set(data_fields)
+        if secret_type not in _DOCKER_SECRET_TYPES and not keys & set(_DOCKER_SECRET_KEYS):
+            return  # some other Secret: not a pull secret
+        name, namespace = meta.name, meta.namespace
+        if meta.kind == "ExternalSecret":
+            name = _string(target_fields.get("name")) or name
+        template_meta = template_fields.get("metadata")
+        if isinstance(template_meta, MappingNode):
+            fields = self.fields(template_meta)
+            name = _string(fields.get("name")) or name
+            namespace = _string(fields.get("namespace")) or namespace
+        hosts: list[str] = []
+        for key in _DOCKER_SECRET_KEYS:
+            text = _string(data_fields.get(key))
+            if text:
+                hosts += _TEMPLATE_HOSTS.findall(
+                    text.split("auths", 1)[-1] if key == ".dockerconfigjson" else text
+                )
+        secret_meta = meta._replace(kind="Secret", name=name, namespace=namespace)
+        located_type = Located(secret_type or "kubernetes.io/dockerconfigjson", meta.position)
+        self.manifests.secrets.append(
+            SecretObject(secret_meta, located_type, (), made_by=meta.kind, hosts=tuple(dict.fromkeys(hosts)))
+        )
 
     def read_secret(self, meta: ObjectMeta, top: dict[str, Node]) -> None:
         type_node = top.get("type")

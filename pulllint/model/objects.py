@@ -53,6 +53,10 @@ class SecretObject(NamedTuple):
     type: Located | None
     # Only the docker config payloads are kept: pulllint never holds other secret data.
     entries: tuple[SecretEntry, ...] = ()
+    # A Secret another object makes in the cluster (a SealedSecret, an ExternalSecret): it exists, with
+    # the registries its template shows (`hosts`; empty: not known). None: a Secret written as such.
+    made_by: str | None = None
+    hosts: tuple[str, ...] = ()
 
 
 class ServiceAccount(NamedTuple):

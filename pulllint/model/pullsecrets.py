@@ -159,6 +159,13 @@ def decode_secret(secret: SecretObject) -> DecodedSecret:
     only when it holds a docker payload anyway (``.dockerconfigjson`` under type Opaque). When some
     imagePullSecrets names such a Secret, `wrong_type_problem` describes it.
     """
+    if secret.made_by is not None:  # made in the cluster: known to exist, its values never seen
+        label = _label(secret)
+        entries = tuple(
+            AuthEntry(host, RegistryCredential(f"secret {label} (made by a {secret.made_by})", host))
+            for host in secret.hosts
+        )
+        return DecodedSecret(secret, entries, hosts_known=bool(secret.hosts))
     payloads = _payloads(secret)
     secret_type = secret.type.value if secret.type is not None else None
     expected_key = _PAYLOAD_KEY.get(secret_type or "")
