@@ -54,6 +54,9 @@ from pulllint.model.keyring import (
         ("Registry.example.com", "registry.example.com/app", False),
         ("[::1]:5000", "[::1]:5000/app", True),
         ("[::1]:5000", "[::1]:5001/app", False),
+        ("[::1]", "[::1]/app", True),
+        ("[::1]", "[::1]:5000/app", False),
+        ("127.0.0.1:5000", "localhost:5000/app", False),  # the kubelet compares names, not addresses
     ],
 )
 def test_urls_match(key: str, target: str, expected: bool) -> None:
