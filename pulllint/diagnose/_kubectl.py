@@ -85,7 +85,7 @@ class Kubectl:
                 command,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
-                timeout=self.timeout + 5,
+                timeout=self.timeout + min(self.timeout, 5.0),
                 check=False,
             )
         except FileNotFoundError:
@@ -94,7 +94,8 @@ class Kubectl:
                 "files or on stdin (kubectl describe pod ... | pulllint diagnose -)"
             ) from None
         except subprocess.TimeoutExpired:
-            raise KubectlError(f"`{shown}` did not answer within {self.timeout + 5:.0f} s") from None
+            waited = self.timeout + min(self.timeout, 5.0)
+            raise KubectlError(f"`{shown}` did not answer within {waited:g} s") from None
         except OSError as error:
             raise KubectlError(f"cannot run kubectl: {error}") from None
         if done.returncode != 0:

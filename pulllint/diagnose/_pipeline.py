@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pulllint.diagnose._classify import CAUSE_RULES, CAUSES, Classification, classify
 from pulllint.diagnose._explain import Where, explain, redact
 from pulllint.diagnose._parse import Failure, InputFormatError, parse_text
-from pulllint.images import InvalidReference, parse_image
+from pulllint.images import ImageRef, InvalidReference, parse_image
 
 if TYPE_CHECKING:
     from pulllint.model.credentials import RegistryCredential
@@ -68,17 +68,29 @@ def exit_code(diagnoses: Sequence[Diagnosis]) -> int:
 def diagnose_text(text: str, source: str = "-") -> list[Diagnosis]:
     """Every failure of one input. Raises `InputFormatError` for JSON/YAML that cannot be read."""
     fmt, failures = parse_text(text)
+    if fmt == "text":  # one diagnosis per message line, follow-up notices included
+        return diagnose_failures(failures, source, drop_notices=False)
     return diagnose_failures(failures, source, regroup_by_image=fmt == "journal")
 
 
-_GENERIC_REASONS = ("ErrImagePull", "ImagePullBackOff", "Error: ErrImagePull", "Error: ImagePullBackOff")
+_NOTICES = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
 
 
 def _is_generic(message: str) -> bool:
+    """The kubelet's follow-up notices: a bare reason, ``Error: <reason>``, ``Back-off pulling image``."""
     text = message.strip().replace("\u201c", '"').replace("\u201d", '"')
-    if text in _GENERIC_REASONS:
+    if text.removeprefix("Error: ") in _NOTICES:
         return True
     return text.startswith("Back-off pulling image") and text.count('"') <= 2 and text.endswith('"')
+
+
+def _parse(image: str | None) -> ImageRef | None:
+    if not image:
+        return None
+    try:
+        return parse_image(image)
+    except InvalidReference:
+        return None
 
 
 def _image_key(image: str | None) -> str | None:
@@ -95,20 +107,34 @@ def diagnose_failures(
     source: str = "-",
     *,
     regroup_by_image: bool = False,
+    drop_notices: bool = True,
     pods: Mapping[tuple[str | None, str | None], PodContext] | None = None,
 ) -> list[Diagnosis]:
     """One diagnosis per group of failures (one failing container), keeping its most telling message.
 
+    Follow-up notices ("Error: ErrImagePull", "Back-off pulling image ...") are left out when another
+    message of their pod or image tells the cause (unless not `drop_notices`).
     `pods` (from ``--kubectl``): a refusal of a pod without any usable pull secret was an anonymous
     pull, so its cause is no-credentials."""
     groups: dict[object, list[tuple[Failure, Classification]]] = {}
-    for index, failure in enumerate(failures):
-        result = classify(failure.message, failure.image)
+    results = [classify(failure.message, failure.image) for failure in failures]
+    names: dict[
+        str, tuple[str, str]
+    ] = {}  # repository name -> the group of its first tagged image (journal lines)
+    if regroup_by_image:
+        for failure, result in zip(failures, results, strict=True):
+            ref = _parse(failure.image or result.image)
+            if ref is not None and (ref.tag or ref.digest):
+                names.setdefault(ref.name, ("image", str(ref)))
+    for index, (failure, result) in enumerate(zip(failures, results, strict=True)):
         key: object = failure.group if failure.group is not None else ("line", index)
         if regroup_by_image:
-            image = _image_key(failure.image or result.image)
-            if image is not None:
-                key = ("image", image)
+            ref = _parse(failure.image or result.image)
+            if ref is not None:
+                # "pull access denied for NAME," names no tag: it joins its repository's group
+                key = (
+                    ("image", str(ref)) if ref.tag or ref.digest else names.get(ref.name, ("image", ref.name))
+                )
             elif failure.pod is not None:
                 key = ("pod", failure.namespace, failure.pod, failure.container)
             else:
@@ -118,7 +144,7 @@ def diagnose_failures(
     diagnoses = [
         _diagnosis(failure, result, members, source, pods or {}) for failure, result, members in chosen
     ]
-    return _drop_redundant_notices(diagnoses)
+    return _drop_redundant_notices(diagnoses) if drop_notices else diagnoses
 
 
 def _choose(
@@ -126,7 +152,7 @@ def _choose(
 ) -> tuple[Failure, Classification, list[tuple[Failure, Classification]]]:
     known = [m for m in members if m[1].cause != "unknown"]
     if known:
-        failure, result = known[-1]  # the latest classified message (describe lists events oldest first)
+        failure, result = known[0]  # the first classified message: where the failure starts
     else:
         specific = [m for m in members if not _is_generic(m[0].message)]
         failure, result = (specific or members)[0]
@@ -184,15 +210,19 @@ def _diagnosis(
 def _drop_redundant_notices(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
     """A generic notice ("Error: ErrImagePull", "Back-off pulling image") that no container claimed is
     left out when its pod or image has a real diagnosis."""
-    known_pods = {(d.namespace, d.pod) for d in diagnoses if d.cause != "unknown" and d.pod}
-    known_images = {_image_key(d.image) for d in diagnoses if d.cause != "unknown" and d.image}
+    real = [d for d in diagnoses if not _is_generic(d.message) or d.container]
+    pods = {(d.namespace, d.pod) for d in real if d.pod and d.cause != "unknown"}
+    images = {_image_key(d.image) for d in real if d.image and d.cause != "unknown"}
     kept = []
     for d in diagnoses:
-        redundant = (d.pod and (d.namespace, d.pod) in known_pods) or (
-            d.image and _image_key(d.image) in known_images
-        )
-        if d.cause == "unknown" and _is_generic(d.message) and redundant:
-            continue
+        if _is_generic(d.message) and (d.cause == "unknown" or not d.container):
+            unclaimed = (
+                bool(d.pod)
+                and not d.container
+                and any(o is not d and (o.namespace, o.pod) == (d.namespace, d.pod) for o in real)
+            )
+            if unclaimed or (d.pod and (d.namespace, d.pod) in pods) or _image_key(d.image) in images:
+                continue
         kept.append(d)
     return kept
 
