@@ -3,9 +3,11 @@
 The built-in table is ``pulllint/kinds/kinds.json`` (validated by ``pulllint/schemas/kinds.schema.json`` in
 the tests, so start-up imports no JSON Schema validator): Kubernetes' workload kinds, OpenShift's
 DeploymentConfig, Tekton (Task, ClusterTask, Pipeline, TaskRun, PipelineRun, StepAction), Argo Workflows
-(Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow) and KEDA's ScaledJob, plus a few kinds
-known to hold no image to check (CRDs, Kyverno policies ...). A team adds its own CRDs in the configuration
-under ``kinds``, in the same shape; an entry there replaces the built-in entry of the same key::
+(Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow), Argo Rollouts' analysis templates, the
+Prometheus Operator's servers and KEDA's ScaledJob, plus a few kinds known to hold no image to check (CRDs,
+RBAC, Kyverno policies ...), which are then not scanned for `image` keys either. A team adds its own
+CRDs in the configuration under ``kinds``, in the same shape; an entry there replaces the built-in entry
+of the same key::
 
     kinds:
       acme.example.com/Runner:          # group/Kind (apiVersion acme.example.com/v1), or a bare Kind
@@ -44,8 +46,9 @@ __all__ = [
 
 BUILTIN_KINDS_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "kinds", "kinds.json")
 _FIELDS = ("pod-specs", "containers", "pod-fields")
-_STEP = re.compile(r"^(?:[A-Za-z0-9_$-]+|\*)(?:\[\])?$")
-_KEY = re.compile(r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z][A-Za-z0-9]*$")
+# Compiled on first use (re's cache), so importing this module compiles nothing.
+_STEP = r"^(?:[A-Za-z0-9_$-]+|\*)(?:\[\])?$"
+_KEY = r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z][A-Za-z0-9]*$"
 _MAX_ENTRIES = 10_000
 _MAX_PATHS = 100
 
@@ -126,7 +129,7 @@ def parse_path(text: str, where: str = "path") -> FieldPath:
         raise KindError(f"{where}: a path is a non-empty string such as spec.steps[]")
     steps: list[Step] = []
     for part in text.split("."):
-        if not _STEP.match(part):
+        if not re.match(_STEP, part):
             raise KindError(
                 f"{where}: {text!r}: each step is a key, `key[]` (each item of a list) or `*` (each value "
                 "of a mapping)"
@@ -137,7 +140,7 @@ def parse_path(text: str, where: str = "path") -> FieldPath:
 
 
 def _entry(key: str, raw: Any, origin: str, where: str) -> KindSpec:
-    if not _KEY.match(key):
+    if not re.match(_KEY, key):
         raise KindError(f"{where}: {key!r}: a kind is `Kind` or `group/Kind` (acme.example.com/Runner)")
     if raw is None:
         raw = {}

@@ -16,7 +16,7 @@ from pulllint.model.kinds import FieldPath
 __all__ = ["Selected", "UnclaimedImage", "find_images", "select"]
 
 _STR = "tag:yaml.org,2002:str"
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_$-]+$")
+_PLAIN_KEY = r"^[A-Za-z0-9_$-]+$"  # compiled on first use (re's cache)
 Fields = Callable[[MappingNode], dict[str, Node]]
 
 
@@ -116,7 +116,7 @@ def _container_path(parts: tuple[str | None, ...]) -> str | None:
     for part in parts:
         if part is None:
             text += "[]"
-        elif _PLAIN_KEY.match(part):
+        elif re.match(_PLAIN_KEY, part):
             text += f".{part}" if text else part
         else:
             return None

@@ -47,7 +47,8 @@ INTERNAL_REGISTRIES = frozenset(
     }
 )
 _STR = "tag:yaml.org,2002:str"
-_FIELD_PATH = re.compile(
+# Compiled on first use (re's cache): most runs hold no trigger annotation.
+_FIELD_PATH = (
     r"^(?P<pod>.+)\.(?P<section>containers|initContainers)"
     r"\[(?:\?\(@\.name\s*==?\s*(?P<quote>[\"'])(?P<name>.*?)(?P=quote)\)|(?P<index>[0-9]+))\]\.image$"
 )
@@ -145,7 +146,7 @@ def apply_annotation_triggers(reader: Reader, annotation: Node, pods: list[PodSp
         if trigger.get("paused") in (True, "true", "True"):
             continue
         kind, name = source.get("kind") or "ImageStreamTag", source.get("name")
-        match = _FIELD_PATH.match(field_path.strip())
+        match = re.match(_FIELD_PATH, field_path.strip())
         pod = by_path.get(match.group("pod")) if match else None
         if match is None or pod is None or not isinstance(name, str) or not isinstance(kind, str):
             continue

@@ -312,3 +312,44 @@ def test_pl004_tells_the_entry_to_paste_and_the_entry_works() -> None:
     declared = Manifests()
     add_text(declared, str(path), path.read_text(encoding="utf-8"), load_kinds(pasted["kinds"]))
     assert [u.key for u in declared.unknown_image_kinds] == ["apps.acme.example.com/Canary"]
+
+
+def test_operator_kinds_with_images_in_their_spec() -> None:
+    text = """\
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s, namespace: monitoring}
+spec:
+  image: quay.io/prometheus/prometheus:v3.1.0
+  imagePullSecrets: [{name: mirror}]
+  serviceAccountName: prometheus-k8s
+  thanos:
+    image: quay.io/thanos/thanos:v0.37.2
+  containers:
+    - name: prometheus  # a patch of the operator's container: no image of its own
+      startupProbe: {failureThreshold: 60}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: pass}
+spec:
+  metrics:
+    - name: pass
+      provider:
+        job:
+          spec:
+            template:
+              spec:
+                containers: [{name: sleep, image: "alpine:3.20"}]
+                restartPolicy: Never
+"""
+    manifests = build(text)
+    assert images(manifests) == [
+        ("spec", "quay.io/prometheus/prometheus:v3.1.0", 5, 10),
+        ("thanos", "quay.io/thanos/thanos:v0.37.2", 9, 12),
+        ("containers", None, 11, 7),
+        ("containers", "alpine:3.20", 25, 51),
+    ]
+    prometheus = manifests.workloads[0].pod
+    assert prometheus is not None and [r.value for r in prometheus.image_pull_secrets] == ["mirror"]
+    assert manifests.unknown_image_kinds == []
