@@ -43,14 +43,15 @@ class InputError(Exception):
 class Notice(NamedTuple):
     """Something the user should know that is not a finding: what was skipped, or not there at all."""
 
-    path: str  # printable (see `display_path`)
+    path: str  # as given or found (a name that is not UTF-8 keeps its surrogates; `str()` escapes them)
     line: int  # 1-based; 0 when about the whole file or directory
     message: str
     level: str = INFO  # "info" or "warning"
     kind: str = ""  # "template", "not-manifest", "fifo", "special-file", "empty", "no-manifests"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        path = display_path(self.path)
+        where = f"{path}:{self.line}" if self.line else path
         return f"{where}: {self.level}: {self.message}"
 
 
@@ -86,7 +87,7 @@ class Notices:
 class Piece(NamedTuple):
     """Part of a file: one or more documents, or the problem that stopped it from being read."""
 
-    path: str  # printable (see `display_path`)
+    path: str  # as given or found: reporters escape what is not UTF-8
     line_offset: int  # 0-based line of the piece's first line in the file
     text: str | None
     problem: SyntaxProblem | None = None
@@ -127,7 +128,7 @@ def discover(paths: Iterable[str], notices: Notices | None = None) -> Iterator[s
             if not found:
                 sink.add(
                     Notice(
-                        display_path(path),
+                        path,
                         0,
                         "no manifest files found (*.yaml, *.yml, *.json); nothing was checked here",
                         WARNING,
@@ -178,7 +179,7 @@ def _walk(root: str, notices: Notices) -> Iterator[str]:
                 what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "not a regular file"
                 notices.add(
                     Notice(
-                        display_path(entry.path),
+                        entry.path,
                         0,
                         f"skipped: {what}; name it on the command line to read it",
                         INFO,
@@ -190,7 +191,7 @@ def _walk(root: str, notices: Notices) -> Iterator[str]:
 
 def _chart_notice(chart: str, templates: str) -> Notice:
     return Notice(
-        display_path(templates),
+        templates,
         0,
         "skipped: Helm chart templates are not manifests; check the rendered chart: "
         f"helm template {display_path(chart)} | pulllint check -",
@@ -216,7 +217,7 @@ class InputFile:
         idle_seconds: float = reader.DEFAULT_IDLE_SECONDS,
     ) -> None:
         self.path = path
-        self.name = "-" if path == STDIN else display_path(path)
+        self.name = path  # the name diagnostics carry (reporters escape bytes that are not UTF-8)
         self.notices = Notices()
         self.max_bytes = max_bytes if max_bytes is not None else reader.max_bytes_from_environment()
         self.idle_seconds = idle_seconds
@@ -395,7 +396,7 @@ def decode(
     otherwise a notice: a binary or foreign file is not judged. `first` is kept for callers; a BOM is
     accepted at any document start.
     """
-    name = "-" if path == STDIN else display_path(path)
+    name = path
     if data.startswith(_BOM):
         data = data[3:]
     problem: SyntaxProblem | None = None

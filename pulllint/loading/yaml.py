@@ -119,15 +119,21 @@ def _compose_piece(piece: str, offset: int, source: str | None) -> Iterator[Docu
             composed += 1
             if root is not None and not (isinstance(root, ScalarNode) and root.value == ""):
                 yield Document(root, offset, source)
-    except YAMLError:
+    except YAMLError as error:
         # libyaml 0.1 refuses some valid YAML: ask the YAML 1.2 parser before calling it broken.
-        yield from _compose_pure(piece, offset, source, composed)
+        yield from _compose_pure(piece, offset, source, composed, _problem_of(error, piece, offset))
     finally:
         composer.dispose()
 
 
-def _compose_pure(piece: str, offset: int, source: str | None, skip: int) -> Iterator[Document]:
-    """The documents of `piece` after the first `skip`, by ruamel's pure YAML 1.2 parser."""
+def _compose_pure(
+    piece: str, offset: int, source: str | None, skip: int, refused: SyntaxProblem
+) -> Iterator[Document]:
+    """The documents of `piece` after the first `skip`, by ruamel's pure YAML 1.2 parser.
+
+    When it refuses the piece too, the C parser's problem (`refused`) is reported, unless the pure
+    parser got further: then libyaml stopped at something valid, and the real problem is later.
+    """
     from ruamel.yaml import YAML
 
     loader = YAML(typ="safe", pure=True)
@@ -140,10 +146,11 @@ def _compose_pure(piece: str, offset: int, source: str | None, skip: int) -> Ite
             if root is not None and not (isinstance(root, ScalarNode) and root.value == ""):
                 yield Document(root, offset, source)
     except YAMLError as error:
-        yield _broken(piece, offset, source, _problem_of(error, piece, offset))
+        problem = _problem_of(error, piece, offset)
+        later = (problem.line, problem.column) > (refused.line, refused.column)
+        yield _broken(piece, offset, source, problem if later else refused)
     except RecursionError:
-        message = f"nesting is deeper than this parser can follow (at most {MAX_DEPTH} levels are read)"
-        yield _broken(piece, offset, source, SyntaxProblem(offset + 1, 1, message))
+        yield _broken(piece, offset, source, refused)
 
 
 def _broken(piece: str, offset: int, source: str | None, problem: SyntaxProblem) -> Document:
@@ -218,7 +225,7 @@ def _problem_of(error: YAMLError, piece: str, offset: int) -> SyntaxProblem:
             column = len(piece.split("\n")[last].rstrip("\r")) + 1
     if error.context and error.problem:
         context = error.context.removeprefix("while ")
-        if context_mark is not None:
+        if context_mark is not None and context_mark.line <= last:
             context += f" that started at line {context_mark.line + 1 + offset}"
         message += f" ({context})"
     return SyntaxProblem(line + 1 + offset, column, message)

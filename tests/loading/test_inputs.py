@@ -22,7 +22,8 @@ from pulllint.loading.inputs import (
 from pulllint.model.build import add_piece
 from pulllint.model.objects import Manifests
 
-POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers:\n    - {{name: c, image: '{image}'}}\n"
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n"
+POD += "  containers:\n    - {{name: c, image: '{image}'}}\n"
 
 
 def model(source: InputFile) -> Manifests:
@@ -220,15 +221,19 @@ def test_a_broken_file_that_is_no_manifest_is_at_most_one_notice(tmp_path: Path)
     assert len(source.notices) == 1
 
 
-def test_file_names_that_are_not_utf8_become_printable(tmp_path: Path) -> None:
+def test_file_names_that_are_not_utf8_are_kept_and_printed_escaped(tmp_path: Path) -> None:
     raw = os.fsencode(str(tmp_path)) + b"/bad\xff\xfename.yaml"
     with open(raw, "w", encoding="utf-8") as handle:
         handle.write(POD.format(name="a", image="Nginx:1"))
-    [path] = list(discover([str(tmp_path)]))
-    assert path == os.fsdecode(raw)  # the real name, to open
+    os.mkfifo(os.fsencode(str(tmp_path)) + b"/pipe\xff.yaml")
+    notices = Notices()
+    [path] = list(discover([str(tmp_path)], notices))
+    assert path == os.fsdecode(raw)  # the real name: it opens, and reporters escape it
     source = InputFile(path)
-    assert source.name == f"{tmp_path}/bad\\xff\\xfename.yaml"
     [piece] = list(source.pieces())
-    assert piece.path == source.name
-    piece.path.encode("utf-8")
+    assert piece.path == path
+    assert images(source) == ["Nginx:1"]
+    [notice] = notices
+    assert str(notice).startswith(f"{tmp_path}/pipe\\xff.yaml: info: skipped")
+    str(notice).encode("utf-8")
     assert display_path("plain/ü.yaml") == "plain/ü.yaml"

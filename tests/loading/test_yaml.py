@@ -124,7 +124,7 @@ def test_input_without_errors_never_reaches_the_fallback_parser(monkeypatch: pyt
 
 def test_an_unterminated_quote_is_reported_inside_its_document() -> None:
     text = (
-        "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"broken\n"
+        'apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: "broken\n'
         "  labels: {}\n---\napiVersion: v1\nkind: Service\n"
     )
     documents = list(read_documents(text))
@@ -168,13 +168,13 @@ def test_template_actions_in_the_yaml_structure_make_a_template(text: str, line:
 @pytest.mark.parametrize(
     "text",
     [
-        "kind: Pod\nimage: \"{{ .Values.image }}\"\n",  # an unrendered value: PL104 reports it
+        'kind: Pod\nimage: "{{ .Values.image }}"\n',  # an unrendered value: PL104 reports it
         "kind: Pod\nimage: '{{ .Values.image }}:it''s'\n",
         "kind: Pod\n# image: {{ .Values.image }}\n",
         "kind: Pod\nimage: nginx  # {{ not this }}\n",
-        "kind: ConfigMap\ndata:\n  alert.tmpl: |\n    {{ define \"x\" }}{{ .Labels }}{{ end }}\n  other: y\n",
+        'kind: ConfigMap\ndata:\n  alert.tmpl: |\n    {{ define "x" }}{{ .Labels }}{{ end }}\n  other: y\n',
         "kind: PrometheusRule\nspec:\n  - annotations:\n      summary: >-\n        {{ $labels.instance }}\n",
-        "kind: ConfigMap\ndata:\n  a: \"line one\n    {{ $labels.x }} line two\"\n",
+        'kind: ConfigMap\ndata:\n  a: "line one\n    {{ $labels.x }} line two"\n',
     ],
 )
 def test_template_text_inside_values_and_comments_is_not_a_template(text: str) -> None:
