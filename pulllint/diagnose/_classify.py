@@ -343,12 +343,13 @@ _TAG = _rx(
     r"manifest unknown",
     r"\bMANIFEST_UNKNOWN\b",
     r"manifest for \S+ not found",
-    r'failed to resolve (?:reference|image) "[^"]+": [^\s"]+: not found',
+    r'failed to resolve (?:reference|image)(?: "[^"]+")?: [^\s"]+: not found',
     r"no available registry endpoint: \S+ not found",
     r"\bTag \S+ not found in repository",
     r"Error: image \S+ not found",
     r"reading manifest \S+ in \S+: (?:manifest unknown|not found)",
     r"Requested image not found",
+    r"was deleted or has expired",
 )
 _ANONYMOUS = _rx(
     r"no basic auth credentials",
@@ -374,7 +375,7 @@ _PRIVATE = _rx(
 _AUTH_REQUIRED = _rx(r"authentication required")
 _GENERIC_AUTH = re.compile(
     r"\b(401) Unauthorized\b|\b(403) Forbidden\b|status(?: code)?\D{0,40}\b(40[13])\b"
-    r"|\b(unauthorized)\b|\b(forbidden)\b|\b(denied): |\baccess (denied)\b",
+    r"|\b(unauthorized)\b|\b(forbidden)\b|(?<!permission )\b(denied): |\baccess (denied)\b",
     re.IGNORECASE,
 )
 _ATTEMPT_SPLIT = re.compile(r",\s*(?=rpc error: code = )")

@@ -136,9 +136,10 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     data = _read(path)
                 except OSError as error:
-                    return _error(
-                        f"cannot read {error}" if path in str(error) else f"cannot read {path}: {error}"
-                    )
+                    reason = error.strerror or str(error).removeprefix(f"{path}: ")
+                    return _error(f"cannot read {path}: {reason}")
+                if b"\x00" in data[:65536]:
+                    return _error(f"{path}: a binary file, not text (diagnose reads messages, events, logs)")
                 text = data.decode("utf-8-sig", errors="replace")
                 try:
                     diagnoses.extend(diagnose_text(text, "-" if path == "-" else path))

@@ -70,6 +70,11 @@ _NOT_FAILURE = re.compile(
     r"|already present on machine|Created container|Started container",
     re.IGNORECASE,
 )
+_PULLISH = re.compile(
+    r"pull|image|manifest|registry|x509|dial tcp|unauthorized|denied|toomanyrequests|not found|timeout"
+    r"|timed out|no space left|lookup ",
+    re.IGNORECASE,
+)
 _MESSAGE_START = re.compile(
     r'"?Failed to pull image|Back-off pulling image|Container image "|Failed to apply default image tag'
     r"|Error: |ErrImagePull: |Error syncing pod|PullImage |failed to pull and unpack image|rpc error: "
@@ -137,6 +142,8 @@ def _plain(text: str) -> Iterator[Failure]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#") or _NOT_FAILURE.search(stripped):
             continue
+        if not (_FAILURE.search(stripped) or _PULLISH.search(stripped)):
+            continue  # a line about something else (a table header, a log line of another kind)
         if re.fullmatch(
             r"[-\s]+|(?:NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON.*|Type\s+Reason\s+Age.*", stripped
         ):
@@ -432,6 +439,9 @@ def _read_objects(text: str, fmt: str) -> list[Failure]:
             problem = document.problem
             raise InputFormatError(f"line {problem.line}, column {problem.column}: {problem.message}")
         if document.root is None:
+            skipped = getattr(document, "skipped", None)  # a piece the loader would not judge
+            if skipped is not None:
+                raise InputFormatError(f"line {skipped.line}: {skipped.message.removeprefix('skipped: ')}")
             continue
         reader = _Reader(document.line_offset)
         for obj in _flatten(document.root, 0):
