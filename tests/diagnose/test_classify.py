@@ -100,7 +100,8 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "docker",
     ),
     (
-        "reading manifest 1.0 in registry.example.com/nope: name unknown: repository name not known to registry",
+        "reading manifest 1.0 in registry.example.com/nope: name unknown: repository name not known "
+        "to registry",
         "repository-not-found",
         "name-unknown",
         "cri-o",
@@ -120,7 +121,8 @@ CASES: list[tuple[str, str, str | None, str]] = [
     ),
     (
         C.format("ghcr.io/acme/app:1") + "failed to authorize: failed to fetch anonymous token: unexpected "
-        "status from GET request to https://ghcr.io/token?scope=repository%3Aacme%2Fapp%3Apull: 403 Forbidden",
+        "status from GET request to https://ghcr.io/token?scope=repository%3Aacme%2Fapp%3Apull: 403 "
+        "Forbidden",
         "no-credentials",
         None,
         "containerd",
@@ -166,13 +168,15 @@ CASES: list[tuple[str, str, str | None, str]] = [
     (
         C.format("europe-west1-docker.pkg.dev/proj/repo/app:1")
         + "failed to authorize: failed to fetch oauth "
-        "token: unexpected status from GET request to https://europe-west1-docker.pkg.dev/v2/token: 403 Forbidden",
+        "token: unexpected status from GET request to https://europe-west1-docker.pkg.dev/v2/token: "
+        "403 Forbidden",
         "cloud-identity",
         "artifact-registry",
         "containerd",
     ),
     (
-        'Error response from daemon: Head "https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1"'
+        "Error response from daemon: Head "
+        '"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/app/manifests/1"'
         ": denied: User: arn:aws:sts::123456789012:assumed-role/nodes/i-0abc is not authorized to perform: "
         "ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:123456789012:repository/app",
         "cloud-identity",
@@ -202,8 +206,10 @@ CASES: list[tuple[str, str, str | None, str]] = [
     ),
     # -- rate limits
     (
-        "reading manifest latest in docker.io/library/busybox: toomanyrequests: You have reached your pull rate "
-        "limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit",
+        "reading manifest latest in docker.io/library/busybox: toomanyrequests: You have reached "
+        "your pull rate "
+        "limit. You may increase the limit by authenticating and upgrading: "
+        "https://www.docker.com/increase-rate-limit",
         "rate-limited",
         "docker-hub",
         "cri-o",
@@ -241,7 +247,8 @@ CASES: list[tuple[str, str, str | None, str]] = [
     (
         C.format("harbor.example/app:1")
         + 'failed to do request: Head "https://harbor.example/v2/app/manifests/1"'
-        ": tls: failed to verify certificate: x509: certificate is valid for ingress.local, not harbor.example",
+        ": tls: failed to verify certificate: x509: certificate is valid for ingress.local, not "
+        "harbor.example",
         "unreachable",
         "tls",
         "containerd",
@@ -296,7 +303,8 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "containerd",
     ),
     (
-        'failed to pull and unpack image "docker.io/library/nginx:1.27": failed to copy: httpReadSeeker: failed '
+        'failed to pull and unpack image "docker.io/library/nginx:1.27": failed to copy: '
+        "httpReadSeeker: failed "
         "open: content at https://registry-1.docker.io/v2/library/nginx/blobs/sha256:2d not found: not found",
         "unknown",
         None,
@@ -357,7 +365,8 @@ def test_multi_attempt_message_without_a_known_attempt_stays_unknown() -> None:
 
 def test_the_dns_failure_beats_the_old_no_credentials_hint() -> None:
     message = (
-        'Failed to pull image "gcr.io/google_containers/pause:3.0": image pull failed for gcr.io/google_containers'
+        'Failed to pull image "gcr.io/google_containers/pause:3.0": image pull failed for '
+        "gcr.io/google_containers"
         "/pause:3.0, this may be because there are no credentials on this request.  details: (Get "
         "https://gcr.io/v2/: dial tcp: lookup gcr.io: Temporary failure in name resolution)"
     )
