@@ -236,24 +236,12 @@ class InputFile:
                 raise InputError(EMPTY_STDIN)
 
     def _spool_once(self) -> None:
+        """Read stdin into the spool (once)."""
         if self._spooled:
             return
         self._spooled = True
         try:
-            if self.path == STDIN:
-                self._spool = reader.spool_stream(sys.stdin.buffer, self.max_bytes, self.idle_seconds)
-            else:
-                self._spool = reader.spool_path(self.path, self.max_bytes, self.idle_seconds)
-                if _blank(self._spool):
-                    self.notices.add(
-                        Notice(
-                            self.name,
-                            0,
-                            "no input from this pipe: did the command that writes it fail?",
-                            WARNING,
-                            "empty",
-                        )
-                    )
+            self._spool = reader.spool_stream(sys.stdin.buffer, self.max_bytes, self.idle_seconds)
         except OSError as error:
             self._problem = error
 
@@ -266,12 +254,26 @@ class InputFile:
 
             return io.BytesIO(self._data)
         if not self._spooled:
-            handle = reader.open_regular(self.path, self.max_bytes)
-            if handle is not None:
+            try:
+                handle, spooled = reader.open_input(self.path, self.max_bytes, self.idle_seconds)
+            except OSError as error:
+                if isinstance(error, reader.ReadProblem):
+                    self._problem = error  # the same answer for the next pass, without waiting again
+                raise
+            if not spooled:
                 return handle
-            self._spool_once()
-            if self._problem is not None:
-                raise self._problem
+            self._spooled = True
+            self._spool = handle
+            if _blank(handle):
+                self.notices.add(
+                    Notice(
+                        self.name,
+                        0,
+                        "no input from this pipe: did the command that writes it fail?",
+                        WARNING,
+                        "empty",
+                    )
+                )
         assert self._spool is not None
         self._spool.seek(0)
         return _Unclosed(self._spool)  # the spool outlives one pass

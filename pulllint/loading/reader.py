@@ -94,10 +94,11 @@ class BoundedFile(io.RawIOBase):
         super().close()
 
 
-def open_regular(path: str, max_bytes: int) -> IO[bytes] | None:
-    """A buffered, bounded handle on `path` when it is a regular file; None when it is not one.
+def open_input(path: str, max_bytes: int, idle_seconds: float) -> tuple[IO[bytes], bool]:
+    """(handle, spooled): a bounded handle on a regular file, or the spool of anything else.
 
-    Raises OSError when it cannot be opened and `ReadProblem` when it is over the cap.
+    The path is opened once: a FIFO's writer must find the reader it connected to. Raises OSError,
+    and `ReadProblem` past the bounds.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -105,8 +106,7 @@ def open_regular(path: str, max_bytes: int) -> IO[bytes] | None:
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(21, "is a directory")
         if not stat.S_ISREG(info.st_mode):
-            os.close(fd)
-            return None
+            return spool_fd(fd, max_bytes, idle_seconds), True
         if info.st_size > max_bytes:
             raise too_large(max_bytes)
         os.set_blocking(fd, True)
@@ -115,16 +115,7 @@ def open_regular(path: str, max_bytes: int) -> IO[bytes] | None:
         with contextlib.suppress(OSError):
             os.close(fd)
         raise
-    return io.BufferedReader(BoundedFile(raw, max_bytes), _CHUNK)
-
-
-def spool_path(path: str, max_bytes: int, idle_seconds: float) -> IO[bytes]:
-    """Read a non-regular file (pipe, FIFO, device) once into a spool; raises OSError/ReadProblem."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        return spool_fd(fd, max_bytes, idle_seconds)
-    finally:
-        os.close(fd)
+    return io.BufferedReader(BoundedFile(raw, max_bytes), _CHUNK), False
 
 
 def spool_stream(stream: IO[bytes], max_bytes: int, idle_seconds: float) -> IO[bytes]:
