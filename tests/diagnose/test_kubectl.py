@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from pulllint.cli import main
 
 from .conftest import FakeKubectl
 
-SECRET_LIST = [
+SECRET_LIST: list[dict[str, Any]] = [
     {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -20,13 +21,13 @@ SECRET_LIST = [
         "type": "kubernetes.io/service-account-token",
     }
 ]
-ACCOUNTS = [
+ACCOUNTS: list[dict[str, Any]] = [
     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "prod"}},
     {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "api", "namespace": "prod"}},
 ]
 
 
-def _cluster(fake: FakeKubectl, secrets: list[dict[str, object]] = SECRET_LIST) -> None:
+def _cluster(fake: FakeKubectl, secrets: list[dict[str, Any]] = SECRET_LIST) -> None:
     fake.copy("pods.json", "pods.json")
     fake.copy("events.json", "events.json")
     fake.write("serviceaccounts.json", ACCOUNTS)
@@ -72,7 +73,7 @@ def test_kubectl_is_only_asked_to_read(fake_kubectl: FakeKubectl, capsys: pytest
 def test_a_present_pull_secret_keeps_the_refusal(
     fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    present = {
+    present: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": "acme-pull", "namespace": "prod"},
