@@ -213,14 +213,11 @@ def _drop_redundant_notices(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
     real = [d for d in diagnoses if not _is_generic(d.message) or d.container]
     pods = {(d.namespace, d.pod) for d in real if d.pod and d.cause != "unknown"}
     images = {_image_key(d.image) for d in real if d.image and d.cause != "unknown"}
+    real_pods = {(d.namespace, d.pod) for d in real if d.pod}  # a generic unclaimed notice is never in real
     kept = []
     for d in diagnoses:
         if _is_generic(d.message) and (d.cause == "unknown" or not d.container):
-            unclaimed = (
-                bool(d.pod)
-                and not d.container
-                and any(o is not d and (o.namespace, o.pod) == (d.namespace, d.pod) for o in real)
-            )
+            unclaimed = bool(d.pod) and not d.container and (d.namespace, d.pod) in real_pods
             if unclaimed or (d.pod and (d.namespace, d.pod) in pods) or _image_key(d.image) in images:
                 continue
         kept.append(d)

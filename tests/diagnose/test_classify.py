@@ -275,6 +275,22 @@ CASES: list[tuple[str, str, str | None, str]] = [
         "docker",
     ),
     (D + "received unexpected HTTP status: 503 Service Unavailable", "unreachable", "status-503", "docker"),
+    (
+        D + 'Get "https://registry.example.com/v2/": Service Unavailable',
+        "unreachable",
+        "status-503",
+        "docker",
+    ),
+    (
+        C.format("registry.example.com/app:1")
+        + 'failed to do request: Head "https://registry.example.com/v2/app/'
+        'manifests/1": EOF',
+        "unreachable",
+        "connection-reset",
+        "containerd",
+    ),
+    (D + "unknown: repository library/nope not found", "repository-not-found", "name-unknown", "docker"),
+    (D + "unknown: artifact library/app:9 not found", "tag-not-found", None, "docker"),
     # -- node disk
     (
         C.format("docker.io/library/postgres:16")
