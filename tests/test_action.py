@@ -143,6 +143,16 @@ class StepResult:
     stderr: str
     outputs: dict[str, str]
 
+    @property
+    def annotations(self) -> list[tuple[str, dict[str, str], str]]:
+        found = []
+        for line in self.stdout.splitlines():
+            match = ANNOTATION.match(line)
+            if match:
+                props = dict(item.split("=", 1) for item in match.group("props").split(",") if item)
+                found.append((match.group(1), props, match.group("message")))
+        return found
+
 
 @dataclass
 class ActionResult:
@@ -155,13 +165,7 @@ class ActionResult:
 
     @property
     def annotations(self) -> list[tuple[str, dict[str, str], str]]:
-        found = []
-        for line in self.check.stdout.splitlines():
-            match = ANNOTATION.match(line)
-            if match:
-                props = dict(item.split("=", 1) for item in match.group("props").split(",") if item)
-                found.append((match.group(1), props, match.group("message")))
-        return found
+        return self.check.annotations
 
 
 @dataclass
@@ -195,19 +199,27 @@ class CacheStore:
         return ""
 
 
+def base_python() -> str:
+    """A real interpreter >= 3.10 (what setup-python would provide), not this test's virtual environment."""
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+
+
 @dataclass
 class Runner:
-    """One simulated job on a runner of `os`: a workspace, a temp folder, the action's checkout."""
+    """One simulated job on a runner of `os`: a workspace, a temp folder, the action's checkout.
 
-    os: str
+    `run(step_id, inputs)` runs one step; `run_action(inputs)` runs the steps in order as GitHub does.
+    """
+
     workspace: Path
     temp: Path
     action_path: Path
     summary: Path
-    store: CacheStore
-    python: str  # what actions/setup-python would install
-    path: str  # the runner's PATH
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    os: str = "Linux"
+    store: CacheStore | None = None
+    python: str = field(default_factory=base_python)  # what actions/setup-python would install
+    path: str = field(default_factory=lambda: os.environ.get("PATH", ""))  # the runner's PATH
     extra_env: dict[str, str] = field(default_factory=dict)
     run_id: int = 1
 
@@ -275,13 +287,23 @@ class Runner:
             )
         path = Path(with_["path"])
         assert path.is_absolute() and str(path).startswith(str(self.temp)), path
+        assert self.store is not None
         if uses.startswith("actions/cache/restore@"):
             outputs = self.store.restore(path, with_["key"], with_.get("restore-keys", ""))
             return StepResult(0, "", "", outputs)
         assert uses.startswith("actions/cache/save@")
         return StepResult(0, self.store.save(path, with_["key"]), "", {})
 
-    def run(self, inputs: Mapping[str, str] | None = None, *, only: set[str] | None = None) -> ActionResult:
+    def run(self, step_id: str, inputs: Mapping[str, str] | None = None) -> StepResult:
+        """One step of the action (by id), with the outputs of the steps run before."""
+        [spec] = [s for s in steps() if s.get("id") == step_id]
+        result = self.run_step(spec, {**defaults(), **(inputs or {})})
+        self.outputs[step_id] = result.outputs
+        return result
+
+    def run_action(
+        self, inputs: Mapping[str, str] | None = None, *, only: set[str] | None = None
+    ) -> ActionResult:
         """The action's steps (those in `only`, when given), as GitHub runs them."""
         given = {**defaults(), **(inputs or {})}
         results: dict[str, StepResult] = {}
@@ -317,11 +339,6 @@ def copy_source(destination: Path) -> Path:
     return destination
 
 
-def base_python() -> str:
-    """A real interpreter >= 3.10 (what setup-python would provide), not this test's virtual environment."""
-    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
-
-
 def macos_path(folder: Path) -> str:
     """A PATH of BSD-like tools: the allowlist, `uname` saying Darwin, and Xcode's old python3."""
     folder.mkdir()
@@ -354,14 +371,13 @@ def make_runner(os_name: str, base: Path) -> Runner:
     (base / "store").mkdir()
     path = macos_path(base / "bin") if os_name == "macOS" else linux_path(base / "bin")
     return Runner(
-        os_name,
         base,
         temp,
         copy_source(base / "action"),
         base / "summary.md",
-        CacheStore(base / "store"),
-        base_python(),
-        path,
+        os=os_name,
+        store=CacheStore(base / "store"),
+        path=path,
     )
 
 
@@ -369,7 +385,9 @@ def make_runner(os_name: str, base: Path) -> Runner:
 def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Runner:
     """The steps up to the install, run once per simulated OS (a venv, pip-installing the action path)."""
     runner = make_runner(request.param, tmp_path_factory.mktemp(f"action-{request.param}"))
-    result = runner.run(only={"prepare", "setup-python", "pip-cache", "install", "Save pip's downloads"})
+    result = runner.run_action(
+        only={"prepare", "setup-python", "pip-cache", "install", "Save pip's downloads"}
+    )
     install = result.steps.get("install")
     assert install is not None, result.ran
     if install.returncode != 0 and any(marker in install.stderr for marker in NETWORK_TROUBLE):
@@ -385,15 +403,15 @@ def runner(installed: Runner, tmp_path: Path) -> Runner:
     workspace = tmp_path / "workspace"
     shutil.copytree(WORKSPACE, workspace)
     return Runner(
-        installed.os,
         workspace,
         installed.temp,
         installed.action_path,
         tmp_path / "step_summary.md",
-        installed.store,
-        installed.python,
-        installed.path,
         {k: v for k, v in installed.outputs.items() if k in ("prepare", "setup-python", "install")},
+        os=installed.os,
+        store=installed.store,
+        python=installed.python,
+        path=installed.path,
     )
 
 
@@ -529,6 +547,7 @@ def test_install_sets_up_python_only_when_needed_and_caches_pip(installed: Runne
     installed_versions = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
     assert installed_versions["httpx"] == "0.28.1" and installed_versions["ruamel.yaml"] == "0.19.1"
     # pip's downloads were saved under a key of the OS, the Python and the pins.
+    assert installed.store is not None
     [pip_key] = [k for k in installed.store.keys if k.startswith("pulllint-pip-v1-")]
     assert pip_key.startswith(f"pulllint-pip-v1-{installed.os}-")
     assert prepared["pip-key"] == pip_key
@@ -557,7 +576,7 @@ def sarif_validator() -> jsonschema.protocols.Validator:
 
 
 def test_check_annotates_most_severe_first_and_writes_the_summary(runner: Runner) -> None:
-    result = runner.run(
+    result = runner.run_action(
         {
             "paths": "./k8s\n  rendered\n",
             "offline": "true",
@@ -618,28 +637,28 @@ def test_the_registry_cache_is_restored_used_and_saved(runner: Runner, tmp_path:
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
         "  containers: [{name: c, image: '127.0.0.1:9/app:latest'}]\n"
     )
+    store = runner.store
+    assert store is not None
     seed = tmp_path / "seed"
     (seed / "from-an-earlier-run").mkdir(parents=True)
-    runner.store.save(seed, "pulllint-registry-v1-seed")
-    prefix = f"pulllint-registry-v1-{runner.os}-"
-    runner.store.keys[-1] = f"{prefix}{'ARM64' if runner.os == 'macOS' else 'X64'}-lint-0-1"
+    prefix = f"pulllint-registry-v1-{runner.os}-{'ARM64' if runner.os == 'macOS' else 'X64'}-lint-"
+    assert store.save(seed, f"{prefix}0-1") == ""  # what an earlier run saved
     runner.run_id = 7
-    result = runner.run({"paths": "k8s/local.yaml", "fail-on": "warning"}, only=CHECK)
+    result = runner.run_action({"paths": "k8s/local.yaml", "fail-on": "warning"}, only=CHECK)
     assert result.check.returncode == 1, result.check.stdout + result.check.stderr
     assert "Save the registry-answer cache" in result.ran
     cache_dir = Path(runner.outputs["prepare"]["registry-cache-dir"])
     assert (cache_dir / "from-an-earlier-run").is_dir(), "restored by prefix"
     assert (cache_dir / "registry-v1").is_dir(), "pulllint used the restored folder"
-    saved = runner.store.keys[-1]
-    assert saved.endswith("-lint-7-1") and saved.startswith(prefix)
-    assert (runner.store.root / str(len(runner.store.keys) - 1) / "registry-v1").is_dir()
+    assert store.keys[-1] == f"{prefix}7-1"
+    assert (store.root / str(len(store.keys) - 1) / "registry-v1").is_dir()
     # Without the cache: no folder, no cache steps.
-    off = runner.run({"paths": "k8s/web.yaml", "offline": "true", "cache": "false"}, only=CHECK)
+    off = runner.run_action({"paths": "k8s/web.yaml", "offline": "true", "cache": "false"}, only=CHECK)
     assert off.ran == ["prepare", "check"]
 
 
 def test_extra_args(runner: Runner) -> None:
-    result = runner.run(
+    result = runner.run_action(
         {"paths": "k8s", "offline": "true", "extra-args": "--select PL101\n--fail-on warning"}, only=CHECK
     )
     assert result.check.returncode == 1
@@ -676,7 +695,9 @@ def test_only_changed_checks_the_manifests_of_the_pull_request(runner: Runner) -
     (runner.workspace / "notes.md").write_text("not a manifest\n")
     git(runner.workspace, "add", ".")
     git(runner.workspace, "commit", "--quiet", "-m", "change")
-    result = runner.run({"paths": "k8s rendered", "offline": "true", "only-changed": "true"}, only=CHECK)
+    result = runner.run_action(
+        {"paths": "k8s rendered", "offline": "true", "only-changed": "true"}, only=CHECK
+    )
     assert result.check.returncode == 0, result.check.stdout + result.check.stderr  # warnings only
     files = {props.get("file") for _, props, _ in result.annotations}
     assert files == {"k8s/new app.yaml"}, result.check.stdout
@@ -684,11 +705,11 @@ def test_only_changed_checks_the_manifests_of_the_pull_request(runner: Runner) -
 
 def test_only_changed_without_changes_or_without_a_base(runner: Runner) -> None:
     pull_request(runner)
-    nothing = runner.run({"paths": "k8s", "offline": "true", "only-changed": "true"}, only=CHECK)
+    nothing = runner.run_action({"paths": "k8s", "offline": "true", "only-changed": "true"}, only=CHECK)
     assert nothing.check.returncode == 0
     assert "::notice title=pulllint::no manifest under the paths changed" in nothing.check.stdout
     runner.extra_env["GITHUB_EVENT_PATH"] = str(runner.temp / "no-such-event.json")
-    fallback = runner.run({"paths": "k8s", "offline": "true", "only-changed": "true"}, only=CHECK)
+    fallback = runner.run_action({"paths": "k8s", "offline": "true", "only-changed": "true"}, only=CHECK)
     assert "cannot tell which files changed" in fallback.check.stdout
     assert fallback.check.returncode == 1 and any(k == "error" for k, _, _ in fallback.annotations)
 
@@ -700,7 +721,7 @@ def test_clean_manifests_pass(runner: Runner) -> None:
         "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n"
         "  containers: [{name: c, image: 'ghcr.io/acme/app:1.2.3'}]\n"
     )
-    result = runner.run({"paths": "good", "offline": "true"}, only=CHECK)
+    result = runner.run_action({"paths": "good", "offline": "true"}, only=CHECK)
     assert result.check.returncode == 0, result.check.stdout + result.check.stderr
     assert result.check.outputs["exit-code"] == "0"
     assert result.annotations == []
@@ -708,11 +729,13 @@ def test_clean_manifests_pass(runner: Runner) -> None:
 
 
 def test_fail_on_and_config_inputs(runner: Runner) -> None:
-    warn = runner.run({"paths": "k8s/web.yaml", "offline": "true", "fail-on": "warning"}, only=CHECK)
+    warn = runner.run_action({"paths": "k8s/web.yaml", "offline": "true", "fail-on": "warning"}, only=CHECK)
     assert warn.check.returncode == 1
     (runner.workspace / "lenient.yaml").write_text("ignore: [PL101]\n")
     runner.summary = runner.summary.with_name("second_step_summary.md")  # each step has its own file
-    lenient = runner.run({"paths": "k8s/web.yaml", "offline": "true", "config": "lenient.yaml"}, only=CHECK)
+    lenient = runner.run_action(
+        {"paths": "k8s/web.yaml", "offline": "true", "config": "lenient.yaml"}, only=CHECK
+    )
     assert lenient.check.returncode == 0, lenient.check.stdout + lenient.check.stderr
     assert [kind for kind, _, _ in lenient.annotations] == ["warning"]
     assert runner.summary.read_text(encoding="utf-8").count("### pulllint") == 1
@@ -720,23 +743,23 @@ def test_fail_on_and_config_inputs(runner: Runner) -> None:
 
 @pytest.mark.parametrize("name", ["offline", "only-changed", "cache"])
 def test_bad_boolean_inputs_exit_2(runner: Runner, name: str) -> None:
-    result = runner.run({name: "yes please"}, only=CHECK)
+    result = runner.run_action({name: "yes please"}, only=CHECK)
     step = result.steps["prepare"] if name == "cache" else result.check
     assert step.returncode == 2
     assert step.stdout.startswith(f"::error title=pulllint::the {name} input must be true or false")
-    injected = runner.run({name: "no\n::warning::injected"}, only=CHECK)
+    injected = runner.run_action({name: "no\n::warning::injected"}, only=CHECK)
     step = injected.steps["prepare"] if name == "cache" else injected.check
     assert step.returncode == 2 and len(step.stdout.splitlines()) == 1
 
 
 def test_missing_path_exits_2(runner: Runner) -> None:
-    missing = runner.run({"paths": "no-such-dir", "offline": "true"}, only=CHECK)
+    missing = runner.run_action({"paths": "no-such-dir", "offline": "true"}, only=CHECK)
     assert missing.check.returncode == 2 and missing.check.outputs["exit-code"] == "2"
     assert "Traceback" not in missing.check.stderr
 
 
 def test_text_format_writes_no_annotations(runner: Runner) -> None:
-    result = runner.run({"paths": "k8s", "offline": "true", "format": "text"}, only=CHECK)
+    result = runner.run_action({"paths": "k8s", "offline": "true", "format": "text"}, only=CHECK)
     assert result.check.returncode == 1
     assert "k8s/web.yaml:16:18: PL101 error" in result.check.stdout
     assert result.annotations == [] and not runner.summary.exists()

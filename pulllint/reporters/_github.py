@@ -140,14 +140,21 @@ def render_selection(
     return "\n".join(lines) + "\n"
 
 
-def select(report: Report, options: RenderOptions) -> tuple[Report, Selection]:
-    """The report where it lands (paths, templates) and the annotations GitHub will show of it."""
-    from pulllint.reporters._landing import landed
+def select(report: Report, options: RenderOptions) -> tuple[Report, Selection, list[Diagnostic]]:
+    """The report where it lands (paths, templates), the annotations GitHub will show of it, and its
+    findings for the job summary (those moved to their template keep the `# Source:` name)."""
+    from pulllint.reporters._landing import land
 
-    landed_report = report._replace(diagnostics=landed(report.diagnostics, options))
-    return landed_report, Selection(landed_report.diagnostics, options.limits, options.already_annotated)
+    entries = land(report.diagnostics, options)
+    landed_report = report._replace(diagnostics=[entry.diagnostic for entry in entries])
+    for_summary = [
+        entry.diagnostic._replace(template=entry.rendered.template) if entry.rendered else entry.diagnostic
+        for entry in entries
+    ]
+    selection = Selection(landed_report.diagnostics, options.limits, options.already_annotated)
+    return landed_report, selection, for_summary
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    landed_report, selection = select(report, options)
+    landed_report, selection, _ = select(report, options)
     return render_selection(landed_report, options, selection)

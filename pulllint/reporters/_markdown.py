@@ -12,8 +12,7 @@ The counts table has one row per rule that reported something (by code) and a to
 table holds every diagnostic, most severe first, then by location (the order of the `github`
 annotations, which GitHub truncates: the summary is where all of them can be read). Paths are relative to
 the repository root (`RenderOptions.root`), and a finding in `helm template` output is shown at its
-template's line (see reporters._landing); when the template was not found, the file cell names it
-(`# Source:`).
+template's line (see reporters._landing); the file cell also names the template as `# Source:` does.
 
 Cells are escaped so that a message can never break the table or inject markup: `|` and Markdown
 punctuation are backslash-escaped, `&` becomes `&amp;`, line breaks become `<br>`; paths and images are
@@ -119,9 +118,17 @@ def render(
     max_bytes: int | None = None,
     note: str | None = None,
 ) -> str:
-    from pulllint.reporters._landing import landed
+    from pulllint.reporters._landing import land
 
-    report = report._replace(diagnostics=landed(report.diagnostics, options))
+    # A finding moved to its template keeps the `# Source:` name in its file cell.
+    report = report._replace(
+        diagnostics=[
+            entry.diagnostic._replace(template=entry.rendered.template)
+            if entry.rendered
+            else entry.diagnostic
+            for entry in land(report.diagnostics, options)
+        ]
+    )
     lines = ["### pulllint", "", summary_line(report)]
     if note:
         lines += ["", text_cell(note)]

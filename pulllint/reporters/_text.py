@@ -16,7 +16,7 @@
   `--format json` and SARIF, and the rule's documentation in `pulllint rule CODE`.
 * The suggested fix, when there is one, is on an indented `fix:` line (`show_fixes=False` leaves it out).
 * A document rendered from a Helm template ends its line with ` [template: PATH]`, or, when that does not
-  fit, has it on an indented `template:` line.
+  fit, has it on an indented line of its own.
 * Findings are sorted by path, line, column and code. With `color=True` the code is bold, the severity
   coloured and the indented lines dim (ANSI escapes); otherwise the output is plain text.
 """
@@ -152,7 +152,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS, *, color: b
                     explained.add(key)
                     lines += _dim(_wrapped("why", explanation, width), color)
             if diagnostic.template:
-                lines += _dim([f"{_INDENT}template: {diagnostic.template}"], color)
+                lines += _dim([f"{_INDENT}[template: {diagnostic.template}]"], color)
         if options.show_fixes and diagnostic.fix:
             lines += _dim(_wrapped("fix", diagnostic.fix, width), color)
     if shortened:

@@ -236,9 +236,11 @@ def _merged(report: Report, options: RenderOptions, summary_path: str, state_dir
         summary = _read_bounded(summary_path, MAX_SUMMARY_BYTES) or ""
         # A state whose section is no longer in the summary file belongs to a run that is over.
         state = _State.load(handle) if _markers(key)[0] in summary else _State()
-        landed, selection = _github.select(report, options._replace(already_annotated=state.annotated))
+        landed, selection, for_summary = _github.select(
+            report, options._replace(already_annotated=state.annotated)
+        )
         output = _github.render_selection(landed, options, selection, summary=True)
-        state.add(landed, selection)
+        state.add(landed._replace(diagnostics=for_summary), selection)
         combined = state.report(landed)
         plain = options._replace(root=None)  # already landed
         _replace_section(
@@ -257,8 +259,9 @@ def _tempdir() -> str:
 
 
 def _partial(report: Report, options: RenderOptions, summary_path: str) -> str:
-    landed, selection = _github.select(report, options)
+    landed, selection, for_summary = _github.select(report, options)
     output = _github.render_selection(landed, options, selection, summary=True)
+    landed = landed._replace(diagnostics=for_summary)
     note = (
         "This section covers one pulllint run only: other runs of this step (pre-commit batches) wrote "
         "sections of their own."

@@ -268,7 +268,7 @@ def test_cli_maps_only_the_github_format(
     assert (
         "rendered/monitoring.yaml:36:18: PL104 error image 'quay.io/prometheus/node-exporter:' is not" in text
     )
-    assert f"    template: {DAEMONSET}" in text
+    assert f"    [template: {DAEMONSET}]" in text
 
 
 def test_helm_template_piped_into_the_cli(workspace: Path) -> None:

@@ -3,7 +3,10 @@ and the CLI appending it to $GITHUB_STEP_SUMMARY with the github format."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +175,11 @@ LATEST = (
 @pytest.fixture
 def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE"):
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
         monkeypatch.delenv(name, raising=False)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    monkeypatch.setenv("RUNNER_TEMP", str(temp))  # where the step's summary state lives
     (tmp_path / "pod.yaml").write_text(LATEST)
     return "pod.yaml"
 
@@ -188,7 +194,7 @@ def test_github_format_appends_the_summary(
     assert main(["check", "--offline", manifest]) == 0  # github chosen automatically
     assert capsys.readouterr().out.startswith("::warning file=pod.yaml,line=7")
     text = summary.read_text(encoding="utf-8")
-    assert text.startswith("earlier step\n### pulllint\n")
+    assert text.startswith("earlier step\n<!-- pulllint:") and text.count("### pulllint\n") == 1
     assert "| PL103 | latest-tag | 0 | 1 | 0 | 1 |" in text
     assert "| 🟡 warning | `pod.yaml` | 7 | PL103 | `nginx:latest` |" in text
 
@@ -209,7 +215,33 @@ def test_unwritable_summary_is_a_warning(
 ) -> None:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing-dir" / "summary.md"))
     assert main(["check", "--offline", "--format", "github", manifest]) == 0
-    assert "cannot write the job summary" in capsys.readouterr().err
+    assert "::warning title=pulllint::cannot write the job summary" in capsys.readouterr().out
+
+
+def test_batches_of_one_step_write_one_summary(manifest: str, tmp_path: Path) -> None:
+    """pre-commit runs the hook once per batch of files, all from one parent process: one summary."""
+    (tmp_path / "second.yaml").write_text(LATEST.replace("name: p}", "name: q}"))
+    summary = tmp_path / "summary.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PULLLINT"))}
+    env.update(
+        GITHUB_ACTIONS="true", GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path / "runner-temp")
+    )
+    for batch in (manifest, "second.yaml"):
+        completed = subprocess.run(
+            [sys.executable, "-m", "pulllint", "check", "--offline", batch],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout.startswith(f"::warning file={batch},line=7")
+    text = summary.read_text(encoding="utf-8")
+    assert text.count("### pulllint") == 1
+    assert "Found 4 problems (4 warnings) in 2 files; 2 images checked." in text  # PL103, PL301 each
+    assert "Combined from 2 pulllint runs of this step" in text
 
 
 def test_sarif_file_next_to_another_format(
