@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -151,3 +152,12 @@ def test_conversion() -> None:
     jsonschema.Draft7Validator.check_schema(converted)
     with pytest.raises(draft07.ConversionError, match="unevaluatedProperties"):
         draft07.convert({"properties": {"x": {"unevaluatedProperties": False}}})
+
+
+def test_readme_names_the_draft07_copy_in_its_modeline() -> None:
+    from pulllint import __version__
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [url] = re.findall(r"^# yaml-language-server: \$schema=(\S+)$", readme, re.MULTILINE)
+    assert url.endswith(f"/v{__version__}/pulllint/schemas/{draft07.TARGET}")
+    assert (ROOT / "pulllint" / "schemas" / draft07.TARGET).is_file()
