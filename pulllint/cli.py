@@ -1,7 +1,8 @@
-"""Command line: `pulllint check`, `pulllint rules`, `pulllint rule CODE`.
+"""Command line: `pulllint check`, `pulllint rules`, `pulllint rule CODE|NAME`, `pulllint diagnose`.
 
-Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, configuration or internal error.
-Bad input is a finding (PL001/PL002), never a traceback.
+Exit codes: 0 nothing at or above --fail-on (or --exit-zero); 1 findings; 2 usage, configuration or
+internal error. Bad input is a finding (PL001/PL002), never a traceback. Options are never abbreviated
+(`--offlin` is an error, not `--offline`), and `@FILE` reads arguments from FILE, one per line.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ class _Formatter(argparse.HelpFormatter):
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("fromfile_prefix_chars", "@")
         super().__init__(*args, **kwargs)
+
+    def convert_arg_line_to_args(self, arg_line: str) -> list[str]:
+        # One argument per line, as pre-commit and xargs write file lists; blank lines and comments skipped.
+        line = arg_line.strip()
+        return [] if not line or line.startswith("#") else [line]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -55,12 +63,14 @@ def _codes(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pulllint", description="Stops ImagePullBackOff before it happens.")
-    parser.add_argument("--version", action="version", version=f"pulllint {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"pulllint {__version__}")
     # An explicit prog spares argparse a help formatter (and its shutil import) on every run.
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, prog="pulllint")
 
     check = commands.add_parser("check", help="check manifests (files, directories, or - for stdin)")
-    check.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (recursive), or -")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files, directories (recursive), or - for stdin (default: .)"
+    )
     check.add_argument("--offline", action="store_true", help="skip every registry check")
     check.add_argument(
         "--context",
@@ -105,7 +115,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--ignore", type=_codes, metavar="CODES", help="comma-separated code prefixes to disable"
     )
     check.add_argument("--fail-on", choices=("error", "warning", "info"), help="lowest severity that exits 1")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when findings are reported (2 still means an error)",
+    )
+    check.add_argument(
+        "-q", "--quiet", action="store_true", help="print the findings only: no summary, no notices"
+    )
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how many findings each rule reported, not the findings",
+    )
+    check.add_argument("--no-fixes", action="store_true", help="text: do not print the suggested fix lines")
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="leave out the findings FILE records (matched by file, code, object and image, not by line); "
+        "its entries that match nothing any more are reported as PL003",
+    )
+    check.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="with --baseline: write the current findings to FILE and exit 0",
+    )
+    check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR or CLICOLOR_FORCE turn it on",
+    )
     check.add_argument("--cache-dir", metavar="DIR", help="registry answer cache (default: user cache dir)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the registry cache")
     check.add_argument(
@@ -115,9 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     rules = commands.add_parser("rules", help="list the rules")
-    rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in README.md)")
-    rule = commands.add_parser("rule", help="print one rule's documentation")
-    rule.add_argument("code")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument("--markdown", action="store_true", help="the same as --format markdown")
+    rule = commands.add_parser("rule", help="print one rule's documentation (by code or by name)")
+    rule.add_argument("code", metavar="CODE|NAME")
     from pulllint.diagnose import _command as diagnose
 
     diagnose.add_parser(commands)
@@ -128,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "rules":
-            return _list_rules(markdown=args.markdown)
+            return _list_rules("markdown" if args.markdown else args.format)
         if args.command == "rule":
             return _show_rule(args.code)
         if args.command == "diagnose":
@@ -159,11 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-
     from pulllint import engine
-    from pulllint.config import find_config, load_config
+    from pulllint.config import ConfigError, find_config, load_config
     from pulllint.diagnostics import Severity
 
+    paths = list(args.paths) or ["."]
     config = load_config(args.config if args.config else find_config(os.getcwd()))
     overrides: dict[str, object] = {}
     if args.select is not None:
@@ -178,38 +219,109 @@ def _check(args: argparse.Namespace) -> int:
         contexts = (*config.cluster.context, *(os.path.abspath(path) for path in args.context))
         overrides["cluster"] = config.cluster._replace(context=contexts)
     config = config._replace(**overrides)  # type: ignore[arg-type]
+    if args.update_baseline and not args.baseline:
+        raise ConfigError("--update-baseline needs --baseline FILE (the file to write)")
 
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     # Annotations of `helm template ... | pulllint check -` need the rendered text to find the template line.
     original_stdin = sys.stdin
-    stdin_copy = _keep_stdin() if fmt == "github" and "-" in args.paths else None
+    stdin_copy = _keep_stdin() if fmt in _LANDING and "-" in paths else None
+
+    from pulllint.reporters import repository_root
+
+    root = repository_root()
+    baseline = None
+    if args.baseline and not args.update_baseline:
+        from pulllint.baseline import Baseline, BaselineError
+
+        try:
+            baseline = Baseline.load(args.baseline, root)
+        except BaselineError as error:
+            raise ConfigError(str(error)) from None
 
     provider = None if args.offline else _registry_provider(args, config)
-    result = engine.run(args.paths, config, offline=args.offline, facts_provider=provider)
-
+    result = engine.run(paths, config, offline=args.offline, facts_provider=provider, baseline=baseline)
     sys.stdin = original_stdin
+    if not args.quiet:
+        _print_notices(result)
+
+    if args.update_baseline:
+        from pulllint.baseline import write
+
+        kept = [d for d in result.diagnostics if d.code != "PL003"]
+        count = write(args.baseline, kept, root)
+        print(f"pulllint: wrote {count} finding(s) to the baseline {args.baseline}", file=sys.stderr)
+        return EXIT_OK
+
     # Only SARIF carries each rule's documentation; rendering 25 pages costs more than a small check.
     report = _report(result, documented=fmt == "sarif" or bool(args.sarif))
-    from pulllint.reporters import render
+    from pulllint.reporters import RenderOptions, render
 
-    main_report = _for_annotations(report, args.chart_dir, stdin_copy) if fmt == "github" else report
+    options = RenderOptions(
+        root=root,
+        fail_on=config.fail_on,
+        show_fixes=not args.no_fixes,
+        width=_terminal_width(),
+        chart_dirs=tuple(args.chart_dir),
+        stdin_text=stdin_copy,
+        sarif_file=args.sarif,
+    )
+    color = _use_color(args.color)
     try:
-        if args.output:
-            _write_file(args.output, render(main_report, fmt))
-            if fmt != "text":
-                sys.stdout.write(render(report, "text", color=_use_color(args.color)))
+        if args.statistics:
+            main_text = _statistics(report)
+        elif fmt == "github":
+            from pulllint.reporters.github_step import publish
+
+            main_text = publish(report, options=options)
         else:
-            sys.stdout.write(render(main_report, fmt, color=fmt == "text" and _use_color(args.color)))
+            main_text = render(report, fmt, color=fmt == "text" and color, options=options)
+        if args.quiet and fmt == "text" and not args.statistics:
+            main_text = "".join(
+                line
+                for line in main_text.splitlines(True)
+                if line[:1] in (" ", "\t") or ":" in line.split(" ", 1)[0]
+            )
+        if args.output:
+            _write_file(args.output, main_text)
+            if fmt != "text" and not args.quiet:
+                sys.stdout.write(render(report, "text", color=color, options=options))
+        else:
+            sys.stdout.write(main_text)
         if args.sarif:
-            _write_file(args.sarif, render(report, "sarif"))
+            _write_file(args.sarif, render(report, "sarif", options=options))
     except OSError as error:
         if isinstance(error, BrokenPipeError):
             raise
         print(f"pulllint: error: cannot write the report: {error}", file=sys.stderr)
         return EXIT_ERROR
-    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
-        _append_step_summary(report, os.environ["GITHUB_STEP_SUMMARY"])
-    return result.exit_code(config.fail_on)
+    return EXIT_OK if args.exit_zero else result.exit_code(config.fail_on)
+
+
+_LANDING = ("github", "gitlab", "junit", "markdown", "sarif")
+
+
+def _print_notices(result: Result) -> None:
+    """What was skipped instead of checked, and a run that checked nothing: on stderr, never silent."""
+    for notice in result.notices:
+        print(f"pulllint: {notice}", file=sys.stderr)
+    if result.files == 0 and not any(n.kind == "no-manifests" for n in result.notices):
+        print("pulllint: warning: no manifest files found: nothing was checked", file=sys.stderr)
+
+
+def _statistics(report: Report) -> str:
+    """One line per rule that reported: count, code, name (ruff's --statistics)."""
+    counts: dict[str, int] = {}
+    for diagnostic in report.diagnostics:
+        counts[diagnostic.code] = counts.get(diagnostic.code, 0) + 1
+    if not counts:
+        return "No problems found.\n"
+    width = len(str(max(counts.values())))
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        info = report.rules.get(code)
+        lines.append(f"{count:>{width}}  {code}  {info.name if info else ''}".rstrip())
+    return "\n".join(lines) + "\n"
 
 
 def _write_file(path: str, text: str) -> None:
@@ -230,35 +342,14 @@ def _keep_stdin() -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def _for_annotations(report: Report, chart_dirs: Sequence[str], stdin: str | None) -> Report:
-    """The report with Helm diagnostics moved to their template files (see reporters.helm_templates)."""
-    if not any(d.template for d in report.diagnostics):
-        return report
-
-    from pulllint.reporters.helm_templates import map_to_templates
-
-    workspace = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
-    return report._replace(diagnostics=map_to_templates(report.diagnostics, chart_dirs, workspace, stdin))
-
-
-# GitHub refuses a job summary over 1 MiB (per step); the markdown leaves rows out to stay under it.
-STEP_SUMMARY_LIMIT = 1_000_000
-
-
-def _append_step_summary(report: Report, path: str) -> None:
-    from pulllint.reporters import _markdown
-
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(_markdown.render(report, max_bytes=STEP_SUMMARY_LIMIT) + "\n")
-    except OSError as error:
-        print(f"pulllint: warning: cannot write the job summary to {path}: {error}", file=sys.stderr)
-
-
 def _use_color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") or os.environ.get("CLICOLOR_FORCE", "0") != "0":
+        return True
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
 class _ProgressLine:
@@ -334,9 +425,29 @@ def _configured_rules() -> dict[str, type[Rule]]:
     return available_rules(load_config(find_config(os.getcwd())))
 
 
-def _list_rules(*, markdown: bool) -> int:
+def _list_rules(fmt: str) -> int:
     rules = _configured_rules()
-    if markdown:
+    if fmt == "json":
+        import json
+
+        rows = [
+            {
+                "code": code,
+                "name": rule.name,
+                "severity": rule.severity.label,
+                "enabled_by_default": rule.enabled_by_default,
+                "needs_network": rule.needs_network,
+                "summary": rule.summary,
+                "options": {
+                    name: {"default": option.default, "description": option.description}
+                    for name, option in rule.options.items()
+                },
+            }
+            for code, rule in rules.items()
+        ]
+        print(json.dumps({"version": 1, "rules": rows}, indent=2))
+        return EXIT_OK
+    if fmt == "markdown":
         print("| code | name | default | summary |")
         print("|---|---|---|---|")
         for code, rule in rules.items():
@@ -351,11 +462,18 @@ def _list_rules(*, markdown: bool) -> int:
     return EXIT_OK
 
 
-def _show_rule(code: str) -> int:
+def _show_rule(wanted: str) -> int:
     rules = _configured_rules()
-    rule = rules.get(code.upper())
+    rule = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted.lower()), None)
     if rule is None:
-        print(f"pulllint: error: unknown rule {code!r} (see `pulllint rules`)", file=sys.stderr)
+        import difflib
+
+        names = [*rules, *(r.name for r in rules.values())]
+        close = difflib.get_close_matches(
+            wanted.upper() if wanted[:1].isalpha() and wanted[-1:].isdigit() else wanted.lower(), names, n=3
+        )
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        print(f"pulllint: error: unknown rule {wanted!r}{hint} (see `pulllint rules`)", file=sys.stderr)
         return EXIT_ERROR
     sys.stdout.write(rule.documentation())
     return EXIT_OK

@@ -10,16 +10,18 @@ Nothing of a run outlives it.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from pulllint.baseline import Baseline
 from pulllint.config import Config, ConfigError, PolicySection
 from pulllint.context import INDEXED_KIND, load_context
-from pulllint.diagnostics import Diagnostic, Finding, Severity
+from pulllint.diagnostics import Diagnostic, Finding, Position, Severity, Source
 from pulllint.images import valid_reference
-from pulllint.loading.inputs import InputFile, decode, discover
+from pulllint.loading.inputs import InputFile, Notice, Notices, decode, discover
 from pulllint.model.build import add_piece
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, fill_platforms
 from pulllint.model.hosts import RegistryPolicy
@@ -28,7 +30,7 @@ from pulllint.model.pullsecrets import PullSecretIndex, SecretIndex, effective_c
 from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load_packs
 from pulllint.rules import Rule, RuleContext, RuleOption, all_rules
 from pulllint.rules._packs import PackRule, pack_rule
-from pulllint.suppression import Suppressor
+from pulllint.suppression import Suppressor, UnusedSuppression
 
 # The resolver seam: the run's unique questions in, the registry's answers out. The CLI passes the
 # registry's (`pulllint.registry.facts_provider`); tests pass their own.
@@ -42,6 +44,8 @@ class Result(NamedTuple):
     images: int
     documents: int = 0
     suppressed: int = 0
+    baselined: int = 0  # findings the baseline left out
+    notices: tuple[Notice, ...] = ()  # what was skipped instead of checked, and empty inputs
 
     def exit_code(self, fail_on: Severity) -> int:
         return 1 if any(d.severity >= fail_on for d in self.diagnostics) else 0
@@ -267,6 +271,7 @@ def run(
     offline: bool = False,
     facts_provider: FactsProvider | None = None,
     batch_documents: int = 500,
+    baseline: Baseline | None = None,
 ) -> Result:
     """Check `paths`; raises ConfigError (exit 2) for configuration and selection errors.
 
@@ -275,7 +280,8 @@ def run(
     """
     online = not offline and facts_provider is not None
     plan = prepare(config, online=online)
-    inputs = [InputFile(path) for path in discover(paths)]
+    notices = Notices()
+    inputs = [InputFile(path) for path in _once(discover(paths, notices))]
     index = _index(inputs)
     context = load_context(config, [source.path for source in inputs])
     secrets = SecretIndex(index.secrets, index.service_accounts, context.knowledge)
@@ -330,11 +336,22 @@ def run(
                 else:
                     diagnostics.append(_diagnostic(selected, finding))
 
+    stale: list[UnusedSuppression] = []
+    baselined = 0
+    if baseline is not None:
+        diagnostics, baselined, entries = baseline.split(diagnostics)
+        stale = [
+            UnusedSuppression(
+                Source(baseline.path), Position.point(entry.line, 5), frozenset({entry.code}), "baseline"
+            )
+            for entry in entries
+            if entry.code in plan.rules  # an entry of a rule that did not run may still match next time
+        ]
     post = [selected for selected in plan.rules.values() if selected.rule.after_suppression]
     if post:
         annotated += [secret.meta for secret in index.secrets if secret.meta.ignores]
         annotated += [account.meta for account in index.service_accounts if account.meta.ignores]
-        unused = tuple(suppressor.unused(annotated, frozenset(plan.rules), plan.known_codes))
+        unused = (*suppressor.unused(annotated, frozenset(plan.rules), plan.known_codes), *stale)
         final = Manifests(secrets=index.secrets, service_accounts=index.service_accounts)
         for selected in post:
             ctx = RuleContext(final, selected.options, plan.policy, unused_suppressions=unused)
@@ -343,7 +360,19 @@ def run(
                     diagnostics.append(_diagnostic(selected, finding))
     diagnostics.sort(key=lambda d: d.sort_key)
     ran = {code: selected.rule for code, selected in plan.rules.items()}
-    return Result(diagnostics, ran, files, len(images), documents, suppressed)
+    for source in inputs:
+        notices.extend(source.notices)
+    return Result(diagnostics, ran, files, len(images), documents, suppressed, baselined, tuple(notices))
+
+
+def _once(paths: Iterable[str]) -> Iterator[str]:
+    """Each file once, however many times it is named (or reached through a folder and a link)."""
+    seen: set[str] = set()
+    for path in paths:
+        key = path if path == "-" else os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            yield path
 
 
 def _cluster_platforms(config: Config, from_nodes: tuple[Platform, ...]) -> tuple[Platform, ...]:

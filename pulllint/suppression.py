@@ -21,7 +21,7 @@ class UnusedSuppression(NamedTuple):
     source: Source
     position: Position
     codes: frozenset[str]  # the codes that suppressed nothing (empty: a bare ignore)
-    kind: str  # "inline" or "annotation"
+    kind: str  # "inline", "annotation" or "baseline"
     unknown: frozenset[str] = frozenset()  # codes that name no rule at all
     meta: ObjectMeta | None = None
     inline: InlineSuppression | None = None

@@ -12,7 +12,7 @@ class UnusedSuppression(Rule):
     """## What it does
     Reports a suppression that suppressed nothing: an inline `# pulllint: ignore[PL103]` comment, or a
     `pulllint.dev/ignore` annotation, naming a code that raised no finding there, or a code that names
-    no rule at all.
+    no rule at all; and an entry of the `--baseline` file that matches no finding any more.
 
     ## Why it matters
     Stale suppressions hide the next real problem at that line or object, and a misspelt code
@@ -35,6 +35,15 @@ class UnusedSuppression(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for unused in ctx.unused_suppressions:
+            if unused.kind == "baseline":
+                code = ", ".join(sorted(unused.codes))
+                yield Finding(
+                    unused.source,
+                    unused.position,
+                    f"unused baseline entry: {code} is no longer reported for it",
+                    fix="remove the entry, or rewrite the baseline with --update-baseline",
+                )
+                continue
             where = "comment" if unused.kind == "inline" else "annotation pulllint.dev/ignore"
             parts = []
             if unused.unknown:

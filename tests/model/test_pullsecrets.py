@@ -11,6 +11,7 @@ import pytest
 from pulllint.engine import load_manifests
 from pulllint.model.objects import Container, Manifests
 from pulllint.model.pullsecrets import (
+    ClusterKnowledge,
     CredentialVerdict,
     DecodedSecret,
     PullSecretIndex,
@@ -299,8 +300,12 @@ def test_no_secrets_at_all(tmp_path: Path) -> None:
     pod_spec = manifests.workloads[0].pod
     assert pod_spec is not None
     pod = PullSecretIndex(manifests).pod(pod_spec)
-    assert pod.verdict("r.example.com/a") is CredentialVerdict.NO_SECRETS
+    # Its ServiceAccount is nowhere to be seen: what it carries is unknown, not "nothing".
+    assert pod.verdict("r.example.com/a") is CredentialVerdict.ACCOUNT_UNKNOWN
     assert pod.service_account == "default" and not pod.service_account_found
+    declared = SecretIndex([], [], ClusterKnowledge(declared_accounts={(None, "default"): ()}))
+    known = PullSecretIndex(manifests, declared).pod(pod_spec)
+    assert known.verdict("r.example.com/a") is CredentialVerdict.NO_SECRETS
 
 
 def test_a_batch_sees_the_secrets_and_accounts_of_the_whole_run(tmp_path: Path) -> None:
