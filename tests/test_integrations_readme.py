@@ -76,6 +76,12 @@ def fake_tools(folder: Path, **outputs: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
     env["PATH"] = os.pathsep.join([str(folder), str(BIN), env.get("PATH", "")])
     env["NO_COLOR"] = "1"
+    # The snippets run as written (online): every registry request goes to a dead loopback proxy, so no
+    # DNS query or connection leaves the machine and each image is "could not verify" (PL405, info).
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        env[name] = "http://127.0.0.1:9"
+    env.pop("NO_PROXY", None)
+    env.pop("no_proxy", None)
     return env
 
 

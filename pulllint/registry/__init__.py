@@ -47,8 +47,8 @@ def resolve(
     missing or private), CREDENTIALS_REQUIRED (see below), UNAUTHORIZED (every credential of the pod was
     sent and refused; ``credential_label`` names them and the host), UNREACHABLE (``error_class``:
     timeout, dns, refused, tls, http-on-https, connection-reset, status-503, not-a-registry,
-    auth-unsupported, insecure-token-realm, oversized, budget, ...), RATE_LIMITED (``ratelimit_limit``/``ratelimit_remaining``
-    as sent, e.g. ``"0;w=21600"``).
+    auth-unsupported, insecure-token-realm, oversized, budget, ...), RATE_LIMITED
+    (``ratelimit_limit``/``ratelimit_remaining`` as sent, e.g. ``"0;w=21600"``).
 
     Queries without credentials are asked anonymously; if that is refused and
     ``settings.use_docker_config``, the user's own docker/podman credentials for that host are tried for
@@ -57,6 +57,8 @@ def resolve(
     unless its node has credentials).
 
     ``extra`` keys: ``media_type`` (of the manifest answered), ``anonymous_pull`` ("denied", see above),
+    ``manifest_kind`` ("index" or "manifest", when the platforms are known), ``runtime`` (that matched
+    them),
     ``platforms_unknown`` (why a single manifest's platform could not be read), ``tags_unavailable``
     (why no tag suggestions could be listed).
 

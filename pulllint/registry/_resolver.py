@@ -471,6 +471,10 @@ class Resolver:
                     extra["platforms_unknown"] = note
         if media_type:
             extra["media_type"] = media_type
+        if platforms is not None:
+            extra["manifest_kind"] = "index" if index else "manifest"
+        if ask.query.wanted_platforms:
+            extra["runtime"] = self._runtime.value
         matches = self._match(ask.query, platforms, index)
         return ask.facts(
             Status.FOUND,

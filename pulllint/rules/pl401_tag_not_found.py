@@ -14,7 +14,9 @@ class TagNotFound(Rule):
     """## What it does
     Asks the image's registry for the manifest (`HEAD /v2/<name>/manifests/<tag>`, the request the
     container runtime makes first) and reports a tag or digest the registry answers with
-    `404 MANIFEST_UNKNOWN`, listing the existing tags nearest to the one asked for.
+    `404 MANIFEST_UNKNOWN` (or `TAG_INVALID`, Harbor's `NOT_FOUND`), listing the existing tags nearest
+    to the one asked for. A registry that answers 404 without any body counts only when its `/v2/`
+    answered like a registry; a 404 with an HTML page (a proxy, a wrong port) is PL405, never this rule.
 
     ## Why it matters
     This is the most common `ErrImagePull`: "manifest for app:1.4.2 not found: manifest unknown". A typo
@@ -42,9 +44,10 @@ class TagNotFound(Rule):
             nearest = (
                 f"; nearest existing tags: {', '.join(facts.nearest_tags)}" if facts.nearest_tags else ""
             )
+            said = "manifest unknown" if "MANIFEST_UNKNOWN" in facts.detail else "404 for the manifest"
             yield container_finding(
                 container,
-                f"{facts.reference} does not exist: the registry answered manifest unknown{nearest}"
+                f"{facts.reference} does not exist: the registry answered {said}{nearest}"
                 f"{cached_note(facts)}",
                 fix=f"use an existing tag, e.g. {facts.nearest_tags[0]}" if facts.nearest_tags else None,
             )

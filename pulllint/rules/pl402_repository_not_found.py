@@ -12,9 +12,12 @@ from pulllint.rules._facts import cached_note, containers_with
 
 class RepositoryNotFound(Rule):
     """## What it does
-    Reports an image whose repository the registry says does not exist (`404 NAME_UNKNOWN`), or that
-    cannot be read anonymously: Docker Hub (and registries like it) answer `401 insufficient_scope`
-    both for a repository that does not exist and for a private one, so pulllint says exactly that.
+    Reports an image whose repository the registry says does not exist (`404 NAME_UNKNOWN`, or a 404
+    to both the manifest and the tag list from a registry that answers without bodies), or that Docker
+    Hub will not show anonymously: Docker Hub answers `401 insufficient_scope` both for a repository that
+    does not exist and for a private one, so pulllint says exactly that. Any other registry that refuses
+    an anonymous pod has said "credentials required": that is PL201 (missing-pull-secret), confirmed by
+    the registry, not this rule.
 
     ## Why it matters
     The kubelet fails with `ErrImagePull` ("pull access denied ... repository does not exist or may
@@ -43,7 +46,7 @@ class RepositoryNotFound(Rule):
                 message = f"repository of {facts.reference} does not exist (name unknown)"
             else:
                 message = (
-                    f"repository of {facts.reference} does not exist or is private: the registry refuses "
+                    f"repository of {facts.reference} does not exist or is private: Docker Hub refuses "
                     "anonymous access and answers both cases alike"
                 )
             yield container_finding(container, message + cached_note(facts))

@@ -14,8 +14,10 @@ class PullUnauthorized(Rule):
     """## What it does
     Tries the registry with exactly the credentials the pod would have — its `imagePullSecrets`, or its
     ServiceAccount's, matched to the image's host the way the kubelet matches them — and reports when
-    every one of them is refused (401 or 403). The message names the secret and the host, never the
-    credential itself.
+    every one of them was sent and refused (401 or 403). The message names the secret and the host,
+    never the credential itself. Credentials pulllint could not present (a token realm over plain HTTP
+    on another host, an authentication scheme other than Basic and Bearer) were refused by nobody:
+    that is PL405, "could not verify".
 
     ## Why it matters
     An expired token, a robot account removed, a password rotated in the registry but not in the

@@ -17,14 +17,27 @@ _TRIAGE = {
     "tls": "the registry's certificate or your CA bundle (ca-file in the config)",
     "http-on-https": "a plain-HTTP registry: list it under insecure-registries if that is intended",
     "connection-reset": "a proxy or load balancer between you and the registry",
+    "not-a-registry": "the registry's address and port: something else answers there (a proxy, a web page)",
+    "auth-unsupported": "how the registry authenticates: pulllint answers Basic and Bearer challenges",
+    "insecure-token-realm": "the registry's token service: it is plain HTTP on another host",
+    "oversized": "the registry or a proxy in front of it: it sent far more than a registry answer",
+    "budget": "the registry's speed, or raise the run's budget; the images were not asked",
 }
 
 
 class RegistryUnreachable(Rule):
     """## What it does
     Reports, as information, an image pulllint could not verify because the registry could not be
-    asked: a timeout, a DNS failure, a refused connection, a TLS failure (naming the x509 problem), a
-    plain-HTTP answer on HTTPS, a server error after the retry budget. The class says where to look.
+    asked, or did not answer like a registry: a timeout, a DNS failure, a refused connection, a TLS
+    failure (naming the x509 problem), a plain-HTTP answer on HTTPS, a server error after the retry
+    budget, a 404 with an HTML page ("not-a-registry": a proxy or a wrong port), a 401 whose challenge
+    pulllint cannot answer ("auth-unsupported"), an answer too big or too slow. The class says where to
+    look.
+
+    Every wait is bounded: a connect and read timeout (`registry-timeout`), a deadline for each whole
+    request (twice that), a budget for the whole run, and a per-host circuit breaker: once a host timed
+    out, its remaining images are reported at once ("not tried: ... timed out earlier in this run"), so
+    a thousand images on a hanging host cost about one timeout.
 
     ## Why it matters
     "Could not verify" is not "not found": pulllint never reports a missing image it did not see

@@ -28,7 +28,8 @@ class RateLimited(Rule):
 
     ## Fix
     Authenticate pulls (a pull secret), use a pull-through mirror, or retry later. pulllint's own checks
-    use HEAD requests, which Docker Hub does not count against the limit.
+    use HEAD requests, which Docker Hub does not count against the limit (PL404 adds at most one counted
+    GET per image digest, ever: see `pulllint rule PL404`).
     """
 
     code = "PL406"

@@ -79,7 +79,7 @@ def settings(tmp_path: Path) -> RegistrySettings:
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the real user's docker config, cache or proxies."""
+    """No test sees the real user's docker config or proxies (tests/conftest.py gives each its own cache)."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -89,7 +89,6 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         "DOCKER_CONFIG",
         "REGISTRY_AUTH_FILE",
         "XDG_RUNTIME_DIR",
-        "PULLLINT_CACHE_DIR",
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
