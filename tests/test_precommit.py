@@ -96,3 +96,71 @@ def test_registry_hook_passes_good_and_fails_bad_manifests(
     assert "bad.yaml:6:24: PL101 error" in failed.stdout
     assert all("PL405 info" in line for line in failed.stdout.splitlines() if "local.yaml:" in line)
     assert "Traceback" not in failed.stdout + failed.stderr
+
+
+CHART_TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "web.fullname" . }}
+  labels:
+    {{- include "web.labels" . | nindent 4 }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+          {{- with .Values.resources }}
+          resources:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
+"""
+PLAYBOOK = """- hosts: web
+  become: true
+  vars:
+    image: "nginx:{{ nginx_version }}"
+  tasks:
+    - name: render the manifest
+      template: src=deploy.j2 dest=/etc/k8s/{{ inventory_hostname }}.yaml
+    - name: say hello
+      debug: msg="hello {{ ansible_user }}"
+"""
+TSCONFIG = """{
+  // TypeScript settings: JSON with comments and trailing commas
+  "compilerOptions": {
+    "strict": true,
+    "paths": {"@/*": ["src/*"],},
+  },
+}
+"""
+
+
+def test_offline_hook_judges_only_manifests_in_a_mixed_repository(pre_commit: str, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    chart = repo / "charts" / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\nappVersion: '1.27'\n")
+    (chart / "values.yaml").write_text("image:\n  repository: nginx\n  tag: ''\nresources: {}\n")
+    (chart / "templates" / "deployment.yaml").write_text(CHART_TEMPLATE)
+    (chart / "templates" / "_helpers.tpl").write_text('{{- define "web.fullname" -}}web{{- end }}\n')
+    (repo / "tsconfig.json").write_text(TSCONFIG)
+    (repo / "ansible").mkdir()
+    (repo / "ansible" / "site.yml").write_text(PLAYBOOK)
+    (repo / "deploy").mkdir()
+    (repo / "deploy" / "good.yaml").write_text(GOOD)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    home = tmp_path / "pre-commit-home"
+
+    passed = _try_repo(pre_commit, repo, "pulllint", home)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"pulllint \(offline\)\.+Passed", passed.stdout), passed.stdout
+
+    (repo / "deploy" / "bad.yaml").write_text(BAD)
+    _git(repo, "add", ".")
+    failed = _try_repo(pre_commit, repo, "pulllint", home)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "deploy/bad.yaml:6:24: PL101 error" in failed.stdout
+    findings = re.findall(r"^(\S+?):\d+:\d+: (PL\d+) (error|warning)", failed.stdout, re.MULTILINE)
+    assert {path for path, _, _ in findings} == {"deploy/bad.yaml"}, failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
