@@ -277,7 +277,9 @@ def test_helm_and_kustomize_pipes(tmp_path: Path) -> None:
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert re.search(r"^-:\d+:\d+: PL104 error", checked.stdout, re.MULTILINE)
 
-    # Why `set -o pipefail`: a failing helm would otherwise hand pulllint an empty stream and pass.
+    # A failing helm hands pulllint an empty stream: with `set -o pipefail` the pipe fails with helm's
+    # code, and without it pulllint itself refuses the empty stdin (exit 2), never a silent pass.
     broken = fake_tools(tmp_path / "broken", helm="")
     assert bash("\n".join([*setup, helm]), tmp_path, broken).returncode != 0
-    assert bash(helm, tmp_path, broken).returncode == 0
+    alone = bash(helm, tmp_path, broken)
+    assert alone.returncode == 2 and "no input on stdin" in alone.stderr
