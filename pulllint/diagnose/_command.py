@@ -14,8 +14,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pulllint.diagnose import Diagnosis, PodContext
     from pulllint.diagnose._kubectl import Cluster, Kubectl
+    from pulllint.diagnose._model import Diagnosis, PodContext
     from pulllint.model.credentials import RegistryCredential
     from pulllint.model.facts import Platform
     from pulllint.registry import RegistrySettings
@@ -110,8 +110,14 @@ def run(args: argparse.Namespace) -> int:
     if args.kubectl_timeout <= 0:
         return _error("--kubectl-timeout must be positive")
 
-    from pulllint.diagnose import InputFormatError, diagnose_failures, diagnose_text, exit_code, render
     from pulllint.diagnose._kubectl import KubectlError
+    from pulllint.diagnose._pipeline import (
+        InputFormatError,
+        diagnose_failures,
+        diagnose_text,
+        exit_code,
+        render,
+    )
 
     settings = _settings(args) if args.verify else None
     if isinstance(settings, int):
@@ -146,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 except InputFormatError as error:
                     return _error(f"{path}: {error}")
             if args.verify:
-                from pulllint.diagnose import verify
+                from pulllint.diagnose._pipeline import verify
 
                 diagnoses = verify(diagnoses, settings)
     except KubectlError as error:
@@ -195,7 +201,7 @@ def _settings(args: argparse.Namespace) -> RegistrySettings | int:
 
 
 def _pod_contexts(cluster: Cluster) -> dict[tuple[str | None, str | None], PodContext]:
-    from pulllint.diagnose import PodContext
+    from pulllint.diagnose._pipeline import PodContext
 
     return {
         key: PodContext(secrets.describe(), anonymous=not secrets.usable)
@@ -206,8 +212,8 @@ def _pod_contexts(cluster: Cluster) -> dict[tuple[str | None, str | None], PodCo
 def _verify_cluster(
     diagnoses: list[Diagnosis], kubectl: Kubectl, cluster: Cluster, settings: RegistrySettings | None
 ) -> list[Diagnosis]:
-    from pulllint.diagnose import verify
     from pulllint.diagnose._kubectl import container_credentials, node_platform, pull_secret_documents
+    from pulllint.diagnose._pipeline import verify
     from pulllint.model.facts import Platform
 
     credentials: dict[int, tuple[RegistryCredential, ...]] = {}

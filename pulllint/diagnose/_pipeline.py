@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from pulllint.diagnose._classify import CAUSE_RULES, CAUSES, Classification, classify
 from pulllint.diagnose._explain import Where, explain, redact
+from pulllint.diagnose._model import Diagnosis, PodContext
 from pulllint.diagnose._parse import Failure, InputFormatError, parse_text
 from pulllint.images import ImageRef, InvalidReference, parse_image
 
@@ -31,34 +32,6 @@ __all__ = [
     "render",
     "verify",
 ]
-
-
-class Diagnosis(NamedTuple):
-    """One failing container (or message line): what happened, why, how to fix it, how to confirm it."""
-
-    line: int | None
-    pod: str | None
-    namespace: str | None
-    container: str | None
-    image: str | None
-    runtime: str
-    cause: str
-    rule: str | None
-    klass: str | None
-    explanation: str
-    fix: str
-    triage: str
-    message: str  # the message that decided, credentials masked
-    source: str = ""  # the input's name ("-" for stdin, "kubectl")
-    node: str | None = None
-    notes: tuple[str, ...] = ()  # what the cluster or the registry says (--kubectl, --verify)
-
-
-class PodContext(NamedTuple):
-    """What the cluster says about a failing pod (``--kubectl``)."""
-
-    note: str  # e.g. "the pod has no pull secret ...", shown with the diagnosis
-    anonymous: bool  # no usable pull secret: the kubelet pulled without credentials
 
 
 def exit_code(diagnoses: Sequence[Diagnosis]) -> int:
@@ -332,6 +305,6 @@ def _verdict(d: Diagnosis, query: object, facts: ImageFacts) -> str:
 
 
 def render(diagnoses: Sequence[Diagnosis], fmt: str = "text", *, color: bool = False) -> str:
-    from pulllint.diagnose import _report
+    from pulllint.diagnose._report import render as render_report
 
-    return _report.render(diagnoses, fmt, color=color)
+    return render_report(diagnoses, fmt, color=color)

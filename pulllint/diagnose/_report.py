@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pulllint.diagnose import Diagnosis
+    from pulllint.diagnose._model import Diagnosis
 
 __all__ = ["JSON_FIELDS", "render"]
 
