@@ -358,6 +358,12 @@ class HttpSession:
                     self._exchange(client, method, url, headers, data, hostport), deadline
                 )
             except asyncio.TimeoutError:
+                if deadline < self._settings.deadline_seconds:
+                    raise Failure(
+                        "budget",
+                        f"stopped: the run's registry time budget ({self._settings.run_budget_seconds:g}s) "
+                        f"ran out while waiting for {hostport}",
+                    ) from None
                 self._timed_out.add(hostport)
                 raise Failure(
                     "timeout",
