@@ -4,7 +4,12 @@ Reporters know nothing about rules: they receive `Diagnostic`s and, for formats 
 (SARIF), a `RuleInfo` per rule code. Each format lives in its own private module, imported only when
 `render` is asked for it, so importing this package stays cheap (no json/xml/hashlib at import time).
 
-Every format returns the complete document as a `str` ending with a newline.
+Every format returns the complete document as a `str` ending with a newline, always encodable as UTF-8.
+`RenderOptions` say where the report lands: the repository root that the github, gitlab, junit, markdown
+and sarif formats make paths relative to (and in which Helm findings are moved to their template, see
+`helm_templates`), the `--fail-on` severity for junit, the width and fixes of the text format, GitHub's
+annotation limits. `github_step.publish` is the github format inside a GitHub Actions step: it also
+writes one job summary per step, however many batches pre-commit runs.
 """
 
 from __future__ import annotations
