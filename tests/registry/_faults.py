@@ -7,6 +7,7 @@ first is answered in plain HTTP (so the resolver falls back to HTTP) unless the 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -106,7 +107,7 @@ class FaultServer:
                         conn.reply(400, b"plain HTTP server")
                     return
             head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-            method, path, _ = (head[0].split(" ") + ["", ""])[:3]
+            method, path, _ = ([*head[0].split(" "), "", ""])[:3]
             headers = {}
             for line in head[1:]:
                 key, _, value = line.partition(":")
@@ -118,10 +119,8 @@ class FaultServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
     def paths(self, prefix: str = "") -> list[str]:
         with self._lock:

@@ -63,7 +63,8 @@ def test_a_huge_content_length_is_refused_before_reading(
 ) -> None:
     def huge(request: Request, conn: Connection) -> None:
         if not registry_ping(request, conn):
-            conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000000000\r\n\r\n")
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+            conn.send(b"Content-Length: 5000000000\r\n\r\n")
             conn.trickle(b"{" * 1000, interval=1.0)
 
     server = serve(servers, huge)
