@@ -9,6 +9,7 @@ Importing this module imports argparse only; the diagnosis machinery loads when 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -212,7 +213,12 @@ def _pod_contexts(cluster: Cluster) -> dict[tuple[str | None, str | None], PodCo
 def _verify_cluster(
     diagnoses: list[Diagnosis], kubectl: Kubectl, cluster: Cluster, settings: RegistrySettings | None
 ) -> list[Diagnosis]:
-    from pulllint.diagnose._kubectl import container_credentials, node_platform, pull_secret_documents
+    from pulllint.diagnose._kubectl import (
+        KubectlError,
+        container_credentials,
+        node_platform,
+        pull_secret_documents,
+    )
     from pulllint.diagnose._pipeline import verify
     from pulllint.model.facts import Platform
 
@@ -223,12 +229,21 @@ def _verify_cluster(
         key = (d.namespace, d.pod)
         pod, secrets = cluster.pods.get(key), cluster.secrets.get(key)
         if pod is not None and secrets is not None and secrets.usable and d.container:
-            documents = pull_secret_documents(kubectl, d.namespace, pod, secrets)
-            credentials[index] = tuple(container_credentials(documents, d.namespace, d.pod, d.container))
+            try:
+                documents = pull_secret_documents(kubectl, d.namespace, pod, secrets)
+            except KubectlError as error:  # RBAC often forbids reading Secrets: verify without them
+                note = f"cluster: cannot read the pod's pull secrets ({error}); verified without them"
+                diagnoses[index] = d = d._replace(notes=(*d.notes, note))
+            else:
+                credentials[index] = tuple(container_credentials(documents, d.namespace, d.pod, d.container))
         if d.cause == "platform-missing" and not d.klass and d.node:
             if d.node not in node_platforms:
-                node_platforms[d.node] = node_platform(kubectl, d.node)
+                try:
+                    node_platforms[d.node] = node_platform(kubectl, d.node)
+                except KubectlError:
+                    node_platforms[d.node] = None
             found = node_platforms[d.node]
             if found:
-                platforms[index] = Platform.parse(found)
+                with contextlib.suppress(ValueError):
+                    platforms[index] = Platform.parse(found)
     return verify(diagnoses, settings, credentials=credentials, platforms=platforms)

@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # A stand-in for kubectl that answers from List files (pods.json, events.json, serviceaccounts.json,
 # secrets.json, nodes.json) the way the API server would, for the verbs and flags diagnose uses, and logs
-# every call. A file named "fail" makes it fail with that text on stderr; "hang" makes it sleep.
+# every call. A file named "fail" makes it fail with that text on stderr; "hang" makes it sleep;
+# "forbid-secret" refuses to read a Secret (as RBAC often does).
 _FAKE = """
 import json, os, sys, time
 
@@ -55,6 +56,10 @@ if positional[:1] != ["get"]:
     sys.stderr.write("fake kubectl: only get is allowed\\n")
     sys.exit(3)
 resource = positional[1]
+if resource == "secret" and os.path.exists(os.path.join(data, "forbid-secret")):
+    sys.stderr.write(f'Error from server (Forbidden): secrets "{positional[2]}" is forbidden: User "dev" '
+                     'cannot get resource "secrets" in API group "" in the namespace "prod"\\n')
+    sys.exit(1)
 files = {"pods": "pods.json", "events": "events.json", "serviceaccounts": "serviceaccounts.json",
          "secrets": "secrets.json", "secret": "secrets.json", "node": "nodes.json"}
 path = os.path.join(data, files[resource])

@@ -153,3 +153,84 @@ def test_kubectl_verify_uses_the_pods_pull_secret_in_memory(
     assert f"secret prod/regcred for {host} {verdict}" in out
     assert password not in out and base64.b64encode(f"{USER}:{password}".encode()).decode() not in out
     assert fake_kubectl.calls()[-1][:3] == ["get", "secret", "regcred"]
+
+
+def test_kubectl_verify_without_rights_on_secrets(
+    basic_registry: Registry, fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = basic_registry.host
+    fake_kubectl.write("pods.json", [_stuck_pod(basic_registry.ref("app:1.25.0"), host)])
+    fake_kubectl.write("secrets.json", [_secret(host, PASSWORD)])
+    (fake_kubectl.data / "forbid-secret").write_text("")
+    assert main(["diagnose", "--kubectl", "-n", "prod", "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "cannot read the pod's pull secrets (`kubectl get secret regcred --namespace prod -o json` failed:"
+        in out
+    )
+    assert "verified without them" in out
+    assert "registry now: not verified: " in out and "authentication required" in out
+
+
+def test_kubectl_verify_asks_for_the_nodes_platform(
+    open_registry: Registry, fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = open_registry.ref("multi:1.0")
+    message = (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": no match for '
+        f"platform in "
+        "manifest: not found"
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "tool-0", "namespace": "ci"},
+        "spec": {"containers": [{"name": "tool", "image": image}], "nodeName": "big-iron-1"},
+        "status": {
+            "containerStatuses": [
+                {
+                    "name": "tool",
+                    "image": image,
+                    "state": {"waiting": {"reason": "ErrImagePull", "message": message}},
+                }
+            ]
+        },
+    }
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": "big-iron-1",
+            "labels": {"kubernetes.io/arch": "s390x", "kubernetes.io/os": "linux"},
+        },
+    }
+    fake_kubectl.write("pods.json", [pod])
+    fake_kubectl.write("nodes.json", [node])
+    assert main(["diagnose", "--kubectl", "-n", "ci", "--verify", "--format", "json"]) == 0
+    [d] = json.loads(capsys.readouterr().out)["diagnoses"]
+    assert (d["cause"], d["class"]) == ("platform-missing", None)
+    assert "Registry now: " in d["explanation"]
+    assert "still has no linux/s390x image (it offers: linux/amd64, linux/arm64/v8" in d["explanation"]
+    assert fake_kubectl.calls()[-1][:3] == ["get", "node", "big-iron-1"]
+
+
+def test_verify_with_the_users_docker_config(
+    basic_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docker = Path.home() / ".docker"
+    docker.mkdir()
+    auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    (docker / "config.json").write_text(json.dumps({"auths": {basic_registry.host: {"auth": auth}}}))
+    image = basic_registry.ref("app:1.25.0")
+    message = (
+        f'Failed to pull image "{image}": rpc error: code = Unknown desc = Error response from daemon: Get '
+        f'"http://{basic_registry.host}/v2/app/manifests/1.25.0": no basic auth credentials'
+    )
+    for fmt in ("text", "json"):
+        path = tmp_path / "m.txt"
+        path.write_text(message + "\n")
+        assert main(["diagnose", "--verify", "--format", fmt, str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "anonymous pulls of" in out and "are refused; it exists" in out
+        assert f"the pod needs a pull secret for {basic_registry.host}" in out
+        assert PASSWORD not in out and auth not in out
