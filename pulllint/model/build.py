@@ -160,6 +160,7 @@ class _DocumentReader:
 
     __slots__ = (
         "aliased",
+        "claimed",
         "document",
         "duplicates_seen",
         "kinds",
@@ -169,6 +170,7 @@ class _DocumentReader:
         "merging",
         "objects_seen",
         "offset",
+        "pod_nodes",
         "source",
     )
 
@@ -179,6 +181,9 @@ class _DocumentReader:
         self.offset = document.line_offset
         self.source = source
         self.duplicates_seen: set[tuple[int, int]] = set()
+        # (line, column) marks of the `image` values read as containers' images, for PL004's scan
+        self.claimed: set[tuple[int, int]] = set()
+        self.pod_nodes: set[int] = set()  # the pod specs read, which PL004's scan does not enter
         self.objects_seen: set[int] = set()
         self.aliased = 0
         self.merged: dict[int, dict[str, Node]] = {}  # a merged mapping's fields, by node identity
@@ -409,6 +414,8 @@ class _DocumentReader:
             pods.append(self.read_container_group(meta, root, entry))
         if pods:
             self.apply_triggers(meta, top, pods)
+        if entry.holds_images:
+            self.record_unclaimed(meta, root, entry)
 
     def read_pod(self, meta: ObjectMeta, top: dict[str, Node], selected: locate.Selected) -> PodSpec:
         """A pod spec: its containers and pod-level fields. A pod template's `pulllint.dev/ignore`
@@ -429,6 +436,7 @@ class _DocumentReader:
                     meta.ignore_position or extra_position,
                 )
         pod_fields = self.fields(selected.node)
+        self.pod_nodes.add(id(selected.node))
         workload = Workload(meta, _replicas(top.get("spec")))
         pod = PodSpec(workload, selected.path, self.position(selected.node))
         workload.pod = pod
@@ -508,28 +516,32 @@ class _DocumentReader:
     def read_unknown_kind(self, meta: ObjectMeta, top: dict[str, Node], root: MappingNode) -> None:
         """A kind without a `kinds` entry: a pod spec at a generic path is read; any other `image` key is
         recorded (PL004), so an image pulllint cannot place is never a silent pass."""
-        claimed: set[tuple[int, int]] = set()
         found = self.find_pod_spec(top)
         if found is not None:
             pod = self.read_pod(meta, top, found)
             self.apply_triggers(meta, top, [pod])
-            for container in pod.containers:
-                if container.image is not None or container.filled_by is not None:
-                    position = container.image_position
-                    claimed.add((position.line - 1 - self.offset, position.column - 1))
-        unclaimed = locate.find_images(root, claimed)
+        self.record_unclaimed(meta, root, None)
+
+    def record_unclaimed(self, meta: ObjectMeta, root: MappingNode, entry: KindSpec | None) -> None:
+        """`image` values outside `status` that no container took: the kind's entry (or the lack of one)
+        does not say where they are."""
+        unclaimed = locate.find_images(root, self.claimed, self.pod_nodes)
         if not unclaimed:
             return
         first = unclaimed[0]
-        paths = tuple(dict.fromkeys(u.container_path for u in unclaimed if u.container_path))[:3]
+        found = tuple(dict.fromkeys(u.container_path for u in unclaimed if u.container_path))[:3]
+        known = () if entry is None else tuple(path.text for path in entry.containers)
         self.manifests.unknown_image_kinds.append(
             UnknownImageKind(
                 meta,
                 kind_key(meta.api_version, meta.kind),
                 first.image,
                 self.position(first.node),
-                paths,
+                tuple(dict.fromkeys((*known, *found))),
                 len(unclaimed),
+                entry is not None,
+                () if entry is None else tuple(path.text for path in entry.pod_specs),
+                () if entry is None else tuple(path.text for path in entry.pod_fields),
             )
         )
 
@@ -558,6 +570,7 @@ class _DocumentReader:
         image_position = self.position(node)
         if image_node is not None:
             image_position = self.position(image_node)
+            self.claimed.add((image_node.start_mark.line, image_node.start_mark.column))
             if _is_null(image_node):
                 image = ""
             elif isinstance(image_node, ScalarNode) and image_node.tag == _STR:

@@ -12,12 +12,14 @@ of the same key::
     kinds:
       acme.example.com/Runner:          # group/Kind (apiVersion acme.example.com/v1), or a bare Kind
         pod-specs: [spec.podTemplate.spec]
-        containers: [spec.steps[], spec.sidecar]
+        containers: ["spec.steps[]", spec.sidecar]
         pod-fields: [spec]              # where imagePullSecrets, serviceAccountName ... of `containers` are
 
-A path is dot-separated keys; ``key[]`` means each item of the list at ``key`` and ``*`` each value of a
-mapping. A `containers` path ending in ``[]`` names a list of containers, any other a single container
-(a mapping with ``image``). An entry with no paths at all says the kind holds no image to check.
+A path is dot-separated keys; ``key[]`` means each item of the list at ``key`` (``key[][]`` each item of
+each of its lists: Argo's ``steps``) and ``*`` each value of a mapping. A `containers` path ending in
+``[]`` names a list of containers, any other a single container (a mapping with ``image``). An entry with
+no paths at all says the kind holds no image to check. Inside a YAML flow list (``[...]``) quote a path
+that holds ``[]``.
 
 `load_kinds` does the reading (one small file) and is called once per run by the engine; nothing is read
 when this module is imported.
@@ -47,7 +49,7 @@ __all__ = [
 BUILTIN_KINDS_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "kinds", "kinds.json")
 _FIELDS = ("pod-specs", "containers", "pod-fields")
 # Compiled on first use (re's cache), so importing this module compiles nothing.
-_STEP = r"^(?:[A-Za-z0-9_$-]+|\*)(?:\[\])?$"
+_STEP = r"^(?:[A-Za-z0-9_$-]+|\*)(?:\[\]){0,3}$"
 _KEY = r"^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?/)?[A-Za-z][A-Za-z0-9]*$"
 _MAX_ENTRIES = 10_000
 _MAX_PATHS = 100
@@ -59,7 +61,7 @@ class KindError(ValueError):
 
 class Step(NamedTuple):
     key: str  # a mapping key, or "*" for every value of a mapping
-    each: bool  # the value is a list and each of its items is meant
+    each: int  # list levels: 0 the value itself, 1 each item of a list, 2 each item of each item ...
 
 
 class FieldPath(NamedTuple):
@@ -71,7 +73,7 @@ class FieldPath(NamedTuple):
     @property
     def is_list(self) -> bool:
         """A `containers` path that names a list of containers rather than one container."""
-        return self.steps[-1].each
+        return self.steps[-1].each > 0
 
     @property
     def last_key(self) -> str:
@@ -134,8 +136,8 @@ def parse_path(text: str, where: str = "path") -> FieldPath:
                 f"{where}: {text!r}: each step is a key, `key[]` (each item of a list) or `*` (each value "
                 "of a mapping)"
             )
-        each = part.endswith("[]")
-        steps.append(Step(part[:-2] if each else part, each))
+        key = part.rstrip("[]")
+        steps.append(Step(key, (len(part) - len(key)) // 2))
     return FieldPath(text, tuple(steps))
 
 

@@ -32,13 +32,13 @@ class Selected:
 
 
 def select(root: MappingNode, path: FieldPath, fields: Fields) -> Iterator[Selected]:
-    """Every node `path` reaches from `root`, each once. ``[]`` on the last step is left to the caller
-    (it gets the list itself, to tell a list of containers from something else); an inner ``key[]``
-    that meets something other than a list reaches nothing there."""
+    """Every node `path` reaches from `root`, each once. The last ``[]`` of the last step is left to the
+    caller (it gets the list itself, to tell a list of containers from something else); an inner
+    ``key[]`` that meets something other than a list reaches nothing there."""
     layer: list[Selected] = [Selected(root, "", {})]
     steps = path.steps
     for number, step in enumerate(steps):
-        each = step.each and number < len(steps) - 1
+        levels = step.each - 1 if number == len(steps) - 1 and step.each else step.each
         following: list[Selected] = []
         seen: set[int] = set()
         for selected in layer:
@@ -51,16 +51,18 @@ def select(root: MappingNode, path: FieldPath, fields: Fields) -> Iterator[Selec
                 child = here.get(step.key)
                 children = [] if child is None else [(step.key, child)]
             for key, child in children:
-                child_path = f"{selected.path}.{key}" if selected.path else key
-                if not each:
-                    if id(child) not in seen:
-                        seen.add(id(child))
-                        following.append(Selected(child, child_path, here))
-                elif isinstance(child, SequenceNode):
-                    for index, item in enumerate(child.value):
-                        if id(item) not in seen:
-                            seen.add(id(item))
-                            following.append(Selected(item, f"{child_path}[{index}]", here))
+                reached = [Selected(child, f"{selected.path}.{key}" if selected.path else key, here)]
+                for _ in range(levels):
+                    reached = [
+                        Selected(item, f"{outer.path}[{index}]", here)
+                        for outer in reached
+                        if isinstance(outer.node, SequenceNode)
+                        for index, item in enumerate(outer.node.value)
+                    ]
+                for one in reached:
+                    if id(one.node) not in seen:
+                        seen.add(id(one.node))
+                        following.append(one)
         layer = following
         if not layer:
             return
@@ -78,11 +80,14 @@ class UnclaimedImage:
         self.container_path = container_path
 
 
-def find_images(root: MappingNode, claimed: set[tuple[int, int]], limit: int = 1000) -> list[UnclaimedImage]:
-    """`image` keys with a string value anywhere under `root`, except those at `claimed` (line, column)
-    of their value (0-based marks): in document order, at most `limit`."""
+def find_images(
+    root: MappingNode, claimed: set[tuple[int, int]], skip: set[int] | None = None, limit: int = 1000
+) -> list[UnclaimedImage]:
+    """`image` keys with a string value anywhere under `root` but its `status` (what a cluster observed,
+    not what it will pull) and the nodes in `skip` (pod specs already read, by identity), except those at
+    `claimed` (line, column) of their value (0-based marks): in document order, at most `limit`."""
     found: list[UnclaimedImage] = []
-    visited: set[int] = set()
+    visited: set[int] = set(skip or ())
     # (node, path parts); a part is a key, or None for a list index
     stack: list[tuple[Node, tuple[str | None, ...]]] = [(root, ())]
     while stack and len(found) < limit:
@@ -92,15 +97,15 @@ def find_images(root: MappingNode, claimed: set[tuple[int, int]], limit: int = 1
         visited.add(id(node))
         if isinstance(node, MappingNode):
             children: list[tuple[Node, tuple[str | None, ...]]] = []
-            for key, value in node.value:
-                if not isinstance(key, ScalarNode):
-                    continue
+            # The last of duplicate keys wins, as in the model (the duplicate itself is PL001).
+            last = {key.value: (key, value) for key, value in node.value if isinstance(key, ScalarNode)}
+            for key, value in last.values():
                 if key.value == "image" and isinstance(value, ScalarNode) and value.tag == _STR:
                     mark = (value.start_mark.line, value.start_mark.column)
                     if mark not in claimed and value.value.strip():
                         found.append(UnclaimedImage(value, value.value, _container_path(parts)))
                     continue
-                if isinstance(value, (MappingNode, SequenceNode)):
+                if isinstance(value, (MappingNode, SequenceNode)) and (parts or key.value != "status"):
                     children.append((value, (*parts, str(key.value))))
             stack.extend(reversed(children))
         elif isinstance(node, SequenceNode):

@@ -145,7 +145,8 @@ class Workload:
 
 
 class UnknownImageKind(NamedTuple):
-    """A document of a kind pulllint has no `kinds` entry for, holding `image` keys it did not check."""
+    """A document holding `image` keys pulllint did not check: its kind has no `kinds` entry, or one
+    that does not name where these are."""
 
     meta: ObjectMeta
     key: str  # how a `kinds` entry names the kind: "acme.example.com/Runner"
@@ -153,6 +154,11 @@ class UnknownImageKind(NamedTuple):
     position: Position  # of that image's value
     paths: tuple[str, ...]  # container paths a `kinds` entry would need ("spec.runners[]"), first few
     unchecked: int  # `image` values in the document that no entry covers
+    # The kind has an entry that misses these images: a configured entry replaces it, so it must
+    # repeat the entry's own paths (`paths` starts with its container paths).
+    known: bool = False
+    pod_specs: tuple[str, ...] = ()
+    pod_fields: tuple[str, ...] = ()
 
 
 class ShapeProblem(NamedTuple):

@@ -11,10 +11,11 @@ from pulllint.rules import Rule, RuleContext, object_finding
 
 class UnknownImageKindRule(Rule):
     """## What it does
-    Reports, once per document, an object of a kind pulllint does not know that holds `image` keys with
-    string values it has not checked: a custom resource whose containers live somewhere other than a pod
-    template (`spec.template.spec`). The finding points at the first such image, counts the others and
-    names the paths a `kinds` entry would need.
+    Reports, once per document, an object holding `image` keys with string values that pulllint did not
+    check: a custom resource of a kind it does not know, whose containers live somewhere other than a
+    pod template (`spec.template.spec`), or a known kind with an image where its entry does not look.
+    The finding points at the first such image, counts the others and gives the `kinds` entry that would
+    cover them. Images under `status` (what a cluster observed) are not counted.
 
     pulllint knows the Kubernetes workloads, OpenShift's DeploymentConfig and ImageStream, Tekton (Task,
     ClusterTask, Pipeline, TaskRun, PipelineRun, StepAction), Argo Workflows (Workflow, WorkflowTemplate,
@@ -67,16 +68,35 @@ class UnknownImageKindRule(Rule):
 def _message(unknown: UnknownImageKind) -> str:
     others = unknown.unchecked - 1
     more = f" and {others} other image{'s' if others != 1 else ''}" if others else ""
-    return (
-        f"{unknown.key} holds image {unknown.image!r}{more} that pulllint did not check: it does not know "
-        f"where kind {unknown.meta.kind} keeps its containers; declare it in the configuration: "
-        f"kinds: {{{_entry(unknown)}}}"
-    )
+    if unknown.known:
+        why = (
+            f"pulllint's entry for kind {unknown.meta.kind} does not say where it is; declare the kind "
+            "under `kinds` in the configuration (that entry replaces the built-in one: it repeats its paths)"
+        )
+    else:
+        why = (
+            f"it does not know where kind {unknown.meta.kind} keeps its containers; declare them under "
+            "`kinds` in the configuration"
+        )
+    return f"{unknown.key} holds image {unknown.image!r}{more} that pulllint did not check: {why}"
 
 
 def _entry(unknown: UnknownImageKind) -> str:
-    paths = ", ".join(f'"{p}"' for p in unknown.paths) if unknown.paths else "<path to the containers>"
-    return f"{unknown.key}: {{containers: [{paths}]}}"
+    parts = []
+    for name, paths in (
+        ("pod-specs", unknown.pod_specs),
+        ("containers", unknown.paths),
+        ("pod-fields", unknown.pod_fields),
+    ):
+        if paths:
+            parts.append(f"{name}: [{', '.join(_quoted(p) for p in paths)}]")
+    if not unknown.paths:
+        parts.append("containers: [<path to the containers>]")
+    return f"{unknown.key}: {{{', '.join(parts)}}}"
+
+
+def _quoted(path: str) -> str:
+    return f'"{path}"' if "[" in path or "*" in path else path
 
 
 RULE = UnknownImageKindRule

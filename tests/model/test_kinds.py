@@ -305,6 +305,7 @@ def test_pl004_tells_the_entry_to_paste_and_the_entry_works() -> None:
     runner = next(d for d in result.diagnostics if d.line == 12)
     assert runner.severity.label == "info"
     assert "'registry.acme.example.com/builder:2.1' and 2 other images" in runner.message
+    assert "declare them under `kinds` in the configuration" in runner.message
     assert runner.fix is not None
     pasted = YAML(typ="safe").load(runner.fix)
     entry = {"containers": ["spec.steps[]", "spec.notifier"]}
@@ -353,3 +354,73 @@ spec:
     prometheus = manifests.workloads[0].pod
     assert prometheus is not None and [r.value for r in prometheus.image_pull_secrets] == ["mirror"]
     assert manifests.unknown_image_kinds == []
+
+
+def test_argo_inline_templates_and_template_defaults() -> None:
+    text = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: inline-}
+spec:
+  entrypoint: main
+  templateDefaults:
+    script: {image: "python:3.12"}
+  templates:
+    - name: main
+      steps:
+        - - name: a
+            inline:
+              container: {image: "alpine:3.20"}
+          - name: b
+            inline:
+              script: {image: "alpine:3.21", source: "echo b"}
+    - name: graph
+      dag:
+        tasks:
+          - name: c
+            inline:
+              container: {image: "alpine:3.22"}
+"""
+    manifests = build(text)
+    assert sorted(c.image or "" for c in manifests.containers()) == [
+        "alpine:3.20",
+        "alpine:3.21",
+        "alpine:3.22",
+        "python:3.12",
+    ]
+    assert manifests.unknown_image_kinds == []
+
+
+def test_a_known_kind_with_an_image_its_entry_misses_gets_the_whole_entry_to_paste() -> None:
+    text = """\
+apiVersion: tekton.dev/v1
+kind: Task
+metadata: {name: t}
+spec:
+  steps: [{name: a, image: "alpine:3.20"}]
+  debugger:
+    image: registry.acme.example.com/debug:1.0
+status:
+  steps: [{name: a, image: "alpine:3.20"}]
+"""
+    (unknown,) = build(text).unknown_image_kinds
+    assert unknown.known and unknown.key == "tekton.dev/Task"
+    assert (unknown.position.line, unknown.position.column) == (7, 12)
+    assert unknown.paths == ("spec.steps[]", "spec.sidecars[]", "spec.stepTemplate", "spec.debugger")
+    assert unknown.unchecked == 1
+
+
+def test_images_a_cluster_observed_are_not_unchecked_images() -> None:
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: default}
+spec:
+  containers: [{name: app, image: "nginx:1.27"}]
+status:
+  containerStatuses:
+    - name: app
+      image: docker.io/library/nginx:1.27
+      imageID: docker.io/library/nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000
+"""
+    assert build(text).unknown_image_kinds == []
