@@ -4,8 +4,8 @@ and one job summary for the step, however many times pulllint runs in it.
 pre-commit runs a hook in batches of files (in parallel processes); each batch is one pulllint run, and
 each would print its own 10 errors and 10 warnings (GitHub shows 10 of each kind per step) and append its
 own job-summary section with partial counts. `publish` keeps a small state file per step and parent
-process (`$RUNNER_TEMP/pulllint-step-<key>.json`, holding the findings so far, never credentials) under
-an exclusive lock, so that:
+process (`$RUNNER_TEMP/pulllint-step-<key>.json`, or next to the summary file when RUNNER_TEMP is not
+set; it holds the findings so far, never credentials) under an exclusive lock, so that:
 
 * the annotations of all batches together stay within `AnnotationLimits` (most severe first within each
   batch; what is left out is said by one notice and printed as plain log lines, see reporters._github);
@@ -13,9 +13,9 @@ an exclusive lock, so that:
   rewritten by every batch with the findings of all batches so far (the last batch leaves the complete
   one); what other steps or tools wrote to the file is kept.
 
-When the lock cannot be had within `LOCK_TIMEOUT` seconds (or the platform has no file locks), the
-batch appends a section of its own that says it covers one run only. Without `GITHUB_STEP_SUMMARY`
-nothing is written: the result is `render(report, "github")`.
+When the state file cannot be opened or locked within `LOCK_TIMEOUT` seconds (or the platform has no
+file locks), the batch appends a section of its own that says it covers one run only. Without
+`GITHUB_STEP_SUMMARY` nothing is written: the result is `render(report, "github")`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,13 @@ def _markers(key: str) -> tuple[str, str]:
 
 @contextmanager
 def _locked(path: str, timeout: float) -> Iterator[IO[bytes]]:
-    handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock is released
+    """The state file, created if needed (never through a symbolic link), locked exclusively."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as error:
+        raise NoLock(f"cannot open {path}: {error}") from None
+    handle = os.fdopen(descriptor, "r+b")
     try:
         _lock(handle, timeout)
         yield handle
@@ -230,7 +236,8 @@ def _replace_section(summary_path: str, key: str, section_for: Any) -> None:
 
 def _merged(report: Report, options: RenderOptions, summary_path: str, state_dir: str | None) -> str:
     key = run_key(summary_path)
-    directory = state_dir or _tempdir()
+    # RUNNER_TEMP on a runner; elsewhere the summary file's own folder (not a shared temp folder).
+    directory = state_dir or os.path.dirname(os.path.abspath(summary_path))
     state_path = os.path.join(directory, f"pulllint-step-{key}.json")
     with _locked(state_path, LOCK_TIMEOUT) as handle:
         summary = _read_bounded(summary_path, MAX_SUMMARY_BYTES) or ""
@@ -250,12 +257,6 @@ def _merged(report: Report, options: RenderOptions, summary_path: str, state_dir
         )
         state.save(handle)
     return output
-
-
-def _tempdir() -> str:
-    import tempfile
-
-    return tempfile.gettempdir()
 
 
 def _partial(report: Report, options: RenderOptions, summary_path: str) -> str:

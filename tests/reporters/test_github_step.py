@@ -171,3 +171,21 @@ def test_state_holds_no_more_than_the_findings(env: dict[str, str]) -> None:
         "diagnostics",
     }
     assert os.path.getsize(state) < 2000
+
+
+def test_a_state_file_that_cannot_be_opened_gives_a_partial_summary(env: dict[str, str]) -> None:
+    summary = env["GITHUB_STEP_SUMMARY"]
+    state = Path(env["RUNNER_TEMP"]) / f"pulllint-step-{run_key(summary)}.json"
+    state.symlink_to(Path(env["RUNNER_TEMP"]) / "elsewhere.json")  # never followed
+    output = publish(make_report([diag()], files=1, images=1), env)
+    assert annotated_kinds(output) == ["::error"]
+    assert "This section covers one pulllint run only" in Path(summary).read_text(encoding="utf-8")
+    assert not (Path(env["RUNNER_TEMP"]) / "elsewhere.json").exists()
+
+
+def test_without_runner_temp_the_state_sits_next_to_the_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    publish(make_report([diag()], files=1, images=1), {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert [p.name for p in tmp_path.glob("pulllint-step-*.json")] == [
+        f"pulllint-step-{run_key(str(summary))}.json"
+    ]
