@@ -107,8 +107,15 @@ class Baseline:
             )
         return cls(path, root, entries)
 
-    def split(self, diagnostics: Iterable[Diagnostic]) -> tuple[list[Diagnostic], int, list[Entry]]:
-        """(new diagnostics, how many the baseline left out, entries that matched nothing)."""
+    def split(
+        self, diagnostics: Iterable[Diagnostic], checked: Iterable[str]
+    ) -> tuple[list[Diagnostic], int, list[Entry]]:
+        """(new diagnostics, how many the baseline left out, entries that matched nothing).
+
+        Only entries of the `checked` files can be stale: a run on some files (pre-commit's) says
+        nothing about the others.
+        """
+        files = {_relative(path, self.root) for path in checked}
         remaining: Counter[str] = Counter(entry.fingerprint for entry in self.entries)
         new: list[Diagnostic] = []
         known = 0
@@ -123,7 +130,8 @@ class Baseline:
         for entry in reversed(self.entries):  # the last copies of a fingerprint are the unmatched ones
             if remaining[entry.fingerprint] > 0:
                 remaining[entry.fingerprint] -= 1
-                stale.append(entry)
+                if entry.file in files:
+                    stale.append(entry)
         return new, known, sorted(stale, key=lambda e: e.line)
 
 

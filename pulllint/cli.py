@@ -18,6 +18,7 @@ from pulllint import __version__
 if TYPE_CHECKING:
     from pulllint.config import Config
     from pulllint.engine import FactsProvider, Result
+    from pulllint.loading.inputs import Notice
     from pulllint.reporters import Report
     from pulllint.rules import Rule
 
@@ -201,24 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from pulllint import engine
-    from pulllint.config import ConfigError, find_config, load_config
-    from pulllint.diagnostics import Severity
+    from pulllint.config import ConfigError
 
     paths = list(args.paths) or ["."]
-    config = load_config(args.config if args.config else find_config(os.getcwd()))
-    overrides: dict[str, object] = {}
-    if args.select is not None:
-        overrides["select"] = tuple(args.select)
-    if args.extend_select:
-        overrides["extend_select"] = (*config.extend_select, *args.extend_select)
-    if args.ignore:
-        overrides["ignore"] = (*config.ignore, *args.ignore)
-    if args.fail_on:
-        overrides["fail_on"] = Severity.parse(args.fail_on)
-    if args.context:
-        contexts = (*config.cluster.context, *(os.path.abspath(path) for path in args.context))
-        overrides["cluster"] = config.cluster._replace(context=contexts)
-    config = config._replace(**overrides)  # type: ignore[arg-type]
+    skip = {os.path.realpath(args.baseline)} if args.baseline else set()
+    groups, walk_notices = _by_configuration(paths, args.config, skip)
+    config = _with_flags(groups[0][0], args)
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE (the file to write)")
 
@@ -239,11 +228,73 @@ def _check(args: argparse.Namespace) -> int:
         except BaselineError as error:
             raise ConfigError(str(error)) from None
 
-    provider = None if args.offline else _registry_provider(args, config)
-    result = engine.run(paths, config, offline=args.offline, facts_provider=provider, baseline=baseline)
+    results = []
+    for group_config, group_paths in groups:
+        config = _with_flags(group_config, args)
+        provider = None if args.offline else _registry_provider(args, config)
+        results.append(
+            engine.run(group_paths, config, offline=args.offline, facts_provider=provider, baseline=baseline)
+        )
+    merged = engine.merge(results)
+    result = merged._replace(notices=(*walk_notices, *merged.notices))
     sys.stdin = original_stdin
+    return _finish(args, fmt, result, config, root, stdin_copy)
+
+
+def _with_flags(config: Config, args: argparse.Namespace) -> Config:
+    """A configuration with the command line's selections on top."""
+    from pulllint.diagnostics import Severity
+
+    overrides: dict[str, object] = {}
+    if args.select is not None:
+        overrides["select"] = tuple(args.select)
+    if args.extend_select:
+        overrides["extend_select"] = (*config.extend_select, *args.extend_select)
+    if args.ignore:
+        overrides["ignore"] = (*config.ignore, *args.ignore)
+    if args.fail_on:
+        overrides["fail_on"] = Severity.parse(args.fail_on)
+    if args.context:
+        contexts = (*config.cluster.context, *(os.path.abspath(path) for path in args.context))
+        overrides["cluster"] = config.cluster._replace(context=contexts)
+    return config._replace(**overrides)  # type: ignore[arg-type]
+
+
+def _by_configuration(
+    paths: Sequence[str], explicit: str | None, skip: set[str]
+) -> tuple[list[tuple[Config, list[str]]], tuple[Notice, ...]]:
+    """The files to check, grouped by the configuration that governs them: `--config` for all, else
+    the nearest one to each file (monorepos: every service folder may have its own), as ruff does."""
+    from pulllint.config import find_config, load_config
+    from pulllint.loading.inputs import Notices, discover
+
+    notices = Notices()
+    found = [
+        path if path == "-" else os.path.normpath(path)  # `./k8s/a.yaml` is reported as `k8s/a.yaml`
+        for path in discover(paths, notices)
+        if path == "-" or os.path.realpath(path) not in skip
+    ]
+    if explicit:
+        return [(load_config(explicit), found)], tuple(notices)
+    nearest: dict[str, str | None] = {}
+    grouped: dict[str | None, list[str]] = {}
+    for path in found:
+        folder = os.getcwd() if path == "-" else os.path.dirname(os.path.abspath(path))
+        if folder not in nearest:
+            nearest[folder] = find_config(folder)
+        grouped.setdefault(nearest[folder], []).append(path)
+    if not grouped:  # nothing to check: still one run, so the summary and the notices are said
+        grouped[find_config(os.getcwd())] = []
+    return [(load_config(found), files) for found, files in grouped.items()], tuple(notices)
+
+
+def _finish(
+    args: argparse.Namespace, fmt: str, result: Result, config: Config, root: str, stdin_copy: str | None
+) -> int:
     if not args.quiet:
         _print_notices(result)
+        if result.baselined:
+            print(f"pulllint: {result.baselined} known finding(s) left out by the baseline", file=sys.stderr)
 
     if args.update_baseline:
         from pulllint.baseline import write

@@ -80,6 +80,8 @@ class Config(NamedTuple):
     rule_packs: tuple[str, ...] = ()  # absolute paths of pack files or folders, in the order given
     rule_pack_names: tuple[str, ...] = ()  # the same, as written in the configuration (for messages)
     cluster: ClusterSection = ClusterSection()
+    # Absolute globs of files and folders never checked (`exclude` plus `extend-exclude`).
+    exclude: tuple[str, ...] = ()
     # Context of the repository: True (every manifest under the root), globs relative to it, or off.
     repository_context: bool | tuple[str, ...] = True
 
@@ -93,18 +95,61 @@ def find_config(start: str) -> str | None:
             if os.path.isfile(candidate) and (name != "pyproject.toml" or _pyproject_has_section(candidate)):
                 return candidate
         parent = os.path.dirname(directory)
-        if os.path.isdir(os.path.join(directory, ".git")) or parent == directory:
+        # Any `.git` entry ends the walk: a worktree's or a submodule's is a file.
+        if os.path.exists(os.path.join(directory, ".git")) or parent == directory:
             return None
         directory = parent
 
 
 def load_config(path: str | None) -> Config:
-    """Read and validate a configuration file (None: the defaults)."""
+    """Read and validate a configuration file (None: the defaults), with what it `extends`."""
     if path is None:
         return Config()
+    return _from_document(_extended(path, ()), path)
+
+
+# Keys whose values are mappings merged key by key with the base's (the others replace the base's).
+_MERGED = ("rules", "severity", "per-file-ignores", "cluster")
+# Keys holding paths relative to the file that writes them.
+_PATH_LISTS = ("rule-packs", "exclude", "extend-exclude")
+
+
+def _extended(path: str, chain: tuple[str, ...]) -> dict[str, Any]:
+    """The document of `path` on top of the one it `extends` (recursively; a cycle is an error)."""
+    real = os.path.realpath(path)
+    if real in chain:
+        raise ConfigError(f"{path}: extends itself (through {' -> '.join(chain)})")
     document = _read_document(path)
     _validate(document, path)
-    return _from_document(document, path)
+    document = _absolute_paths(dict(document), os.path.dirname(os.path.abspath(path)))
+    base_name = document.pop("extends", None)
+    if base_name is None:
+        return document
+    if not os.path.isfile(base_name):
+        raise ConfigError(f"{path}: extends: {base_name}: no such file")
+    base = _extended(base_name, (*chain, real))
+    merged = {**base, **document}
+    for key in _MERGED:
+        if key in base and key in document:
+            merged[key] = {**base[key], **document[key]}
+    if "extend-exclude" in base and "extend-exclude" in document:
+        merged["extend-exclude"] = [*base["extend-exclude"], *document["extend-exclude"]]
+    return merged
+
+
+def _absolute_paths(document: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Paths written in a file are relative to its folder: make them absolute before merging."""
+    for key in _PATH_LISTS:
+        if key in document:
+            document[key] = [os.path.normpath(os.path.join(folder, value)) for value in document[key]]
+    for key in ("ca-file", "extends"):
+        if key in document:
+            document[key] = os.path.normpath(os.path.join(folder, document[key]))
+    cluster = document.get("cluster")
+    if isinstance(cluster, dict) and "context" in cluster:
+        paths = [os.path.normpath(os.path.join(folder, v)) for v in cluster["context"]]
+        document["cluster"] = {**cluster, "context": paths}
+    return document
 
 
 def parse_config(document: Mapping[str, Any], origin: str = "<configuration>", root: str = ".") -> Config:
@@ -279,6 +324,10 @@ def _from_document(document: Mapping[str, Any], path: str) -> Config:
         rule_packs=tuple(os.path.join(root, given) for given in packs),
         rule_pack_names=packs,
         cluster=_cluster(document, root),
+        exclude=tuple(
+            os.path.join(root, glob)
+            for glob in (*document.get("exclude", ()), *document.get("extend-exclude", ()))
+        ),
         repository_context=_repository_context(document.get("repository-context", True)),
     )
 

@@ -10,6 +10,7 @@ Nothing of a run outlives it.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -28,7 +29,7 @@ from pulllint.model.hosts import RegistryPolicy
 from pulllint.model.objects import Container, Manifests, ObjectMeta
 from pulllint.model.pullsecrets import PullSecretIndex, SecretIndex, effective_credentials
 from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load_packs
-from pulllint.rules import Rule, RuleContext, RuleOption, all_rules
+from pulllint.rules import RegistryNeed, Rule, RuleContext, RuleOption, all_rules
 from pulllint.rules._packs import PackRule, pack_rule
 from pulllint.suppression import Suppressor, UnusedSuppression
 
@@ -177,6 +178,13 @@ def prepare(config: Config, *, online: bool) -> RunPlan:
     for code in config.rule_options:
         if code not in available:
             raise ConfigError(f"rules.{code}: unknown rule (see `pulllint rules`)")
+    for prefix in config.severity:
+        if not any(code.startswith(prefix) for code in available):
+            raise ConfigError(f"severity.{prefix}: names no rule (see `pulllint rules`)")
+    for glob, prefixes in config.per_file_ignores.items():
+        for prefix in prefixes:
+            if not any(code.startswith(prefix) for code in available):
+                raise ConfigError(f"per-file-ignores.{glob}: {prefix!r} names no rule (see `pulllint rules`)")
     options = {code: MappingProxyType(rule_options(rule, config)) for code, rule in available.items()}
     chosen = select_rules(available, config)
     if not online:
@@ -185,11 +193,14 @@ def prepare(config: Config, *, online: bool) -> RunPlan:
     selected: dict[str, SelectedRule] = {}
     platforms: tuple[Platform, ...] = ()
     asks = False
-    for code, rule in chosen.items():
+    needs: dict[str, RegistryNeed | None] = {}
+    for code, rule in available.items():  # option values too are checked for every rule
         try:
-            need = rule.registry_need(options[code])
+            needs[code] = rule.registry_need(options[code])
         except ValueError as error:
             raise ConfigError(f"rules.{code}: {error}") from None
+    for code, rule in chosen.items():
+        need = needs[code]
         if need is not None:
             asks = True
             platforms = platforms or need.platforms
@@ -281,7 +292,9 @@ def run(
     online = not offline and facts_provider is not None
     plan = prepare(config, online=online)
     notices = Notices()
-    inputs = [InputFile(path) for path in _once(discover(paths, notices))]
+    inputs = [
+        InputFile(path) for path in _once(discover(paths, notices)) if not _excluded(path, config.exclude)
+    ]
     index = _index(inputs)
     context = load_context(config, [source.path for source in inputs])
     secrets = SecretIndex(index.secrets, index.service_accounts, context.knowledge)
@@ -339,7 +352,7 @@ def run(
     stale: list[UnusedSuppression] = []
     baselined = 0
     if baseline is not None:
-        diagnostics, baselined, entries = baseline.split(diagnostics)
+        diagnostics, baselined, entries = baseline.split(diagnostics, [source.path for source in inputs])
         stale = [
             UnusedSuppression(
                 Source(baseline.path), Position.point(entry.line, 5), frozenset({entry.code}), "baseline"
@@ -363,6 +376,40 @@ def run(
     for source in inputs:
         notices.extend(source.notices)
     return Result(diagnostics, ran, files, len(images), documents, suppressed, baselined, tuple(notices))
+
+
+def merge(results: Sequence[Result]) -> Result:
+    """One result of runs over disjoint files (each under its own configuration)."""
+    if len(results) == 1:
+        return results[0]
+    diagnostics = sorted((d for r in results for d in r.diagnostics), key=lambda d: d.sort_key)
+    rules: dict[str, type[Rule]] = {}
+    for result in results:
+        rules.update(result.rules)
+    return Result(
+        diagnostics,
+        rules,
+        sum(r.files for r in results),
+        sum(r.images for r in results),
+        sum(r.documents for r in results),
+        sum(r.suppressed for r in results),
+        sum(r.baselined for r in results),
+        tuple(n for r in results for n in r.notices),
+    )
+
+
+def _excluded(path: str, globs: Sequence[str]) -> bool:
+    """Whether the file, or a folder it is in, matches one of the configuration's exclude globs."""
+    if not globs or path == "-":
+        return False
+    current = os.path.abspath(path)
+    while True:
+        if any(fnmatch.fnmatch(current, glob) for glob in globs):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
 
 
 def _once(paths: Iterable[str]) -> Iterator[str]:

@@ -36,11 +36,11 @@ class LatestTag(Rule):
     severity = Severity.WARNING
     summary = "The image uses the mutable `latest` tag."
     options: ClassVar[Mapping[str, RuleOption]] = {
-        "mutable-tags": RuleOption(["latest"], list, "tags treated as mutable, compared exactly"),
+        "mutable-tags": RuleOption(["latest"], list, "tags treated as mutable, compared exactly", items=str),
     }
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        mutable = frozenset(ctx.options.get("mutable-tags", ["latest"]))
+        mutable = frozenset(ctx.options["mutable-tags"])
         for container in ctx.manifests.containers():
             ref = valid_reference(container.image)
             if ref is not None and ref.digest is None and ref.tag in mutable:
