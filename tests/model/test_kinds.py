@@ -424,3 +424,19 @@ status:
       imageID: docker.io/library/nginx@sha256:0000000000000000000000000000000000000000000000000000000000000000
 """
     assert build(text).unknown_image_kinds == []
+
+
+def test_the_config_schema_fragment_validates_a_teams_entries() -> None:
+    """tests/data/kinds/config-schema-fragment.json is what config.schema.json takes for `kinds` (its
+    `$defs` and the `kinds` property); the team's configuration of the declared-kinds data passes it."""
+    fragment = json.loads((DECLARED / "config-schema-fragment.json").read_text(encoding="utf-8"))
+    config = json.loads((ROOT / "pulllint" / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
+    config["$defs"].update(fragment["$defs"])
+    config["properties"].update(fragment["properties"])
+    validator = jsonschema.Draft202012Validator(config)
+    team = YAML(typ="safe").load((DECLARED / "declared-kinds.config").read_text(encoding="utf-8"))
+    assert [e.message for e in validator.iter_errors(team)] == []
+    bad = {"kinds": {"ci.acme.example.com/Runner": {"containers": [{"path": "spec.steps"}]}}}
+    assert list(validator.iter_errors(bad))
+    kinds_schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert fragment["$defs"]["kind-path"]["pattern"] == kinds_schema["$defs"]["path"]["pattern"]
