@@ -9,7 +9,7 @@
 
 * A message is printed whole when its line fits `RenderOptions.width` (default 100 columns). Otherwise
   the line ends after the message's headline (the text before its first `: ` or `; ` outside quotes
-  and brackets, or before an earlier `, ` when that headline is still too long) and the rest, the
+  and brackets, or at an earlier `, ` or ` (` when that headline is still too long) and the rest, the
   explanation, is printed once, wrapped, on `why:` lines under the
   first finding of that rule with that explanation (quoted values and numbers aside): the same
   explanation is not repeated for every Docker Hub image. The whole message is always in
@@ -45,11 +45,11 @@ _NUMBER = re.compile(r"\d+")
 _MIN_HEADLINE = 12
 
 
-def _boundaries(message: str) -> tuple[list[int], list[int]]:
-    """Where a message may be cut: after `: ` or `; ` (first list) and after `, ` (second), outside
-    quotes and brackets, not before `_MIN_HEADLINE` characters."""
-    primary: list[int] = []
-    secondary: list[int] = []
+def _boundaries(message: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Where a message may be cut, as (end of the headline, start of the rest): after `: ` or `; ` (first
+    list), after `, ` or before ` (` (second), outside quotes and brackets, not before `_MIN_HEADLINE`."""
+    primary: list[tuple[int, int]] = []
+    secondary: list[tuple[int, int]] = []
     quote: str | None = None
     closers: list[str] = []
     for index, char in enumerate(message):
@@ -59,33 +59,35 @@ def _boundaries(message: str) -> tuple[list[int], list[int]]:
         elif char in "'\"" and (index == 0 or not message[index - 1].isalnum()):
             quote = char  # an apostrophe inside a word ("don't") opens nothing
         elif char in _CLOSING:
+            if not closers and char == "(" and index > _MIN_HEADLINE and message[index - 1] == " ":
+                secondary.append((index - 1, index))
             closers.append(_CLOSING[char])
         elif closers and char == closers[-1]:
             closers.pop()
         elif not closers and index >= _MIN_HEADLINE and message[index + 1 : index + 2] == " ":
             if char in ":;":
-                primary.append(index)
+                primary.append((index, index + 2))
             elif char == ",":
-                secondary.append(index)
+                secondary.append((index, index + 2))
     return primary, secondary
 
 
 def split_message(message: str, room: int | None = None) -> tuple[str, str]:
-    """(headline, explanation): cut at the first `: ` or `; ` outside quotes and brackets, or at an
-    earlier `, ` when the headline would not fit in `room` characters; the explanation is empty when
-    there is no place to cut."""
+    """(headline, explanation): cut at the first `: ` or `; ` outside quotes and brackets, or, when that
+    headline would not fit in `room` characters, at the last earlier `, ` or ` (` that fits (else the
+    first of them); the explanation is empty when there is no place to cut."""
     primary, secondary = _boundaries(message)
     cut = primary[0] if primary else None
-    if room is not None and (cut is None or cut > room):
-        earlier = [index for index in secondary if cut is None or index < cut]
-        fitting = [index for index in earlier if index <= room]
+    if room is not None and (cut is None or cut[0] > room):
+        earlier = [bound for bound in secondary if cut is None or bound[0] < cut[0]]
+        fitting = [bound for bound in earlier if bound[0] <= room]
         if fitting:
             cut = fitting[-1]
         elif earlier:
             cut = earlier[0]
     if cut is None:
         return message, ""
-    return message[:cut], message[cut + 2 :].strip()
+    return message[: cut[0]], message[cut[1] :].strip()
 
 
 def _explanation_key(code: str, explanation: str) -> tuple[str, str]:

@@ -141,9 +141,7 @@ def test_short_messages_are_whole_and_the_width_is_an_option() -> None:
 
 
 def test_without_a_place_to_cut_the_message_stays_whole() -> None:
-    message = (
-        "did not find expected '-' indicator (parsing a block collection that started at line 42, col 3)"
-    )
+    message = "did not find the expected '-' indicator of a block collection that started at line 42"
     [line, _] = render(report(diag(message=message)), "text", width=40).splitlines()
     assert line.endswith(message)
 
@@ -156,6 +154,7 @@ def test_without_a_place_to_cut_the_message_stays_whole() -> None:
         ("don't pull 'x:1'; use y", "don't pull 'x:1'"),
         ("ab: too short a headline: real cut", "ab: too short a headline"),
         ("no cut at all", "no cut at all"),
+        ("did not find '-' (parsing a block)", "did not find '-' (parsing a block)"),  # fits: no cut
     ],
 )
 def test_split_message(message: str, headline: str) -> None:
@@ -174,3 +173,18 @@ def test_fixes_can_be_hidden() -> None:
 def test_colour_dims_the_indented_lines() -> None:
     output = render(report(diag(fix="pin it")), "text", color=True)
     assert "\x1b[2m    fix: pin it\x1b[0m" in output
+
+
+def test_a_headline_too_long_is_cut_at_an_earlier_comma_or_parenthesis() -> None:
+    from pulllint.reporters._text import split_message
+
+    message = (
+        "image 'x:1' is on Amazon ECR (account 1, region r) and no secret covers it, so the node pulls it"
+    )
+    assert split_message(message) == (message, "")  # nothing but those to cut at
+    assert split_message(message, room=40) == ("image 'x:1' is on Amazon ECR", message[29:])
+    assert (
+        split_message(message, room=80)[0]
+        == "image 'x:1' is on Amazon ECR (account 1, region r) and no secret covers it"
+    )
+    assert split_message(message, room=10)[0] == "image 'x:1' is on Amazon ECR"  # none fits: the shortest
