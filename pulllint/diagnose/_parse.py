@@ -55,6 +55,18 @@ class Failure(NamedTuple):
     node: str | None = None
     runtime_hint: str | None = None  # from a journal's unit name
     group: tuple[str | int | None, ...] | None = None  # same group: same failing container
+    # "failure", or "secrets-missing": the kubelet's notice that it could not read the pod's pull
+    # secrets (FailedToRetrieveImagePullSecret), so it pulls without them
+    kind: str = "failure"
+
+
+_SECRETS_MISSING = re.compile(r"Unable to retrieve (?:some image )?pull secrets? \(?([^);]*)", re.IGNORECASE)
+
+
+def secrets_missing(message: str) -> str | None:
+    """The Secret names of a FailedToRetrieveImagePullSecret notice ("" when it names none), else None."""
+    match = _SECRETS_MISSING.search(message)
+    return match.group(1).strip() if match else None
 
 
 # A message that reports a failed pull (or the kubelet's notice of one).
@@ -343,6 +355,11 @@ def _describe_pod(lines: list[str], start: int, end: int) -> Iterator[Failure]:
             by_image.setdefault(container.image, []).append(container)
     claimed: set[str] = set()
     for i, row in events:
+        if secrets_missing(row) is not None:
+            found = _SECRETS_MISSING.search(row)
+            notice = row[found.start() :] if found else row
+            yield Failure(notice, i + 1, pod=pod, namespace=namespace, kind="secrets-missing")
+            continue
         if not _FAILURE.search(row) or _NOT_FAILURE.search(row.split("\n", 1)[0]):
             continue
         message = _message_of(row)
@@ -477,10 +494,13 @@ def _event(obj: dict[str, Node], reader: _Reader) -> Iterator[Failure]:
         return
     node = obj.get("message") or obj.get("note")
     message = _string(node)
-    if node is None or message is None or not _FAILURE.search(message) or _NOT_FAILURE.search(message):
-        return
     pod = _string(involved.get("name"))
     namespace = _string(involved.get("namespace")) or _string(_mapping(obj.get("metadata")).get("namespace"))
+    if node is not None and message is not None and secrets_missing(message) is not None:
+        yield Failure(message, reader.line(node), pod=pod, namespace=namespace, kind="secrets-missing")
+        return
+    if node is None or message is None or not _FAILURE.search(message) or _NOT_FAILURE.search(message):
+        return
     field_path = _string(involved.get("fieldPath")) or ""
     sub = _FIELD_PATH.search(field_path)
     container = sub.group(1) if sub else None

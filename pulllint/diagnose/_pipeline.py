@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pulllint.diagnose._classify import CAUSE_RULES, CAUSES, Classification, classify
 from pulllint.diagnose._explain import Where, explain, redact
 from pulllint.diagnose._model import Diagnosis, PodContext
-from pulllint.diagnose._parse import Failure, InputFormatError, parse_text
+from pulllint.diagnose._parse import Failure, InputFormatError, parse_text, secrets_missing
 from pulllint.images import ImageRef, InvalidReference, parse_image
 
 if TYPE_CHECKING:
@@ -89,6 +89,16 @@ def diagnose_failures(
     message of their pod or image tells the cause (unless not `drop_notices`).
     `pods` (from ``--kubectl``): a refusal of a pod without any usable pull secret was an anonymous
     pull, so its cause is no-credentials."""
+    contexts = dict(pods or {})
+    for notice in failures:
+        missing = secrets_missing(notice.message) if notice.kind == "secrets-missing" else None
+        if missing is not None and (notice.namespace, notice.pod) not in contexts:
+            named = f" ({missing})" if missing else ""
+            contexts[(notice.namespace, notice.pod)] = PodContext(
+                f"the kubelet could not retrieve the pod's pull secrets{named}, so it pulled without them",
+                anonymous=True,
+            )
+    failures = [f for f in failures if f.kind == "failure"]
     groups: dict[object, list[tuple[Failure, Classification]]] = {}
     results = [classify(failure.message, failure.image) for failure in failures]
     names: dict[
@@ -115,7 +125,7 @@ def diagnose_failures(
         groups.setdefault(key, []).append((failure, result))
     chosen = [_choose(members) for members in groups.values()]
     diagnoses = [
-        _diagnosis(failure, result, members, source, pods or {}) for failure, result, members in chosen
+        _diagnosis(failure, result, members, source, contexts) for failure, result, members in chosen
     ]
     return _drop_redundant_notices(diagnoses) if drop_notices else diagnoses
 

@@ -39,6 +39,8 @@ def test_describe_output_of_several_pods() -> None:
             "unreachable",
             "timeout",
         ),
+        # a 401 after FailedToRetrieveImagePullSecret: the kubelet pulled anonymously
+        (115, "prod", "api-0", "api", "registry.acme.example/prod/api:2.3.1", "no-credentials", None),
     ]
 
 
@@ -248,3 +250,12 @@ class _noop:
 
     def __exit__(self, *args: object) -> None:
         return None
+
+
+def test_the_kubelets_notice_of_missing_pull_secrets_means_an_anonymous_pull() -> None:
+    [d] = [d for d in diagnose_text((FIXTURES / "describe-pods.txt").read_text(), "d") if d.pod == "api-0"]
+    assert (d.cause, d.rule) == ("no-credentials", "PL201")  # not credentials-refused: nothing was sent
+    assert d.notes == (
+        "cluster: the kubelet could not retrieve the pod's pull secrets (acme-pull), so it pulled "
+        "without them",
+    )
