@@ -118,12 +118,12 @@ def _opens_block_scalar(code: str) -> bool:
 
 
 def chart_of_template(path: str) -> str | None:
-    """The chart directory when `path` lies under a chart's `templates/` folder (a Go template)."""
-    absolute = os.path.abspath(path)
-    parts = absolute.split(os.sep)
-    for index in range(len(parts) - 2, 0, -1):
+    """The chart directory (in the form `path` was given) when `path` lies under a chart's `templates/`
+    folder: a Go template, not a manifest."""
+    parts = os.path.normpath(path).split(os.sep)
+    for index in range(len(parts) - 2, -1, -1):
         if parts[index] == "templates":
-            chart = os.sep.join(parts[:index]) or os.sep
+            chart = os.sep.join(parts[:index]) or (os.sep if path.startswith(os.sep) else ".")
             if os.path.isfile(os.path.join(chart, "Chart.yaml")):
                 return chart
     return None
