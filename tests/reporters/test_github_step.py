@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -189,3 +190,52 @@ def test_without_runner_temp_the_state_sits_next_to_the_summary(tmp_path: Path) 
     assert [p.name for p in tmp_path.glob("pulllint-step-*.json")] == [
         f"pulllint-step-{run_key(str(summary))}.json"
     ]
+
+
+def test_pre_commit_batches_write_one_coherent_summary(tmp_path: Path) -> None:
+    """The real `pre-commit try-repo`: 40 files, which it splits into batches run in parallel."""
+    import shutil
+
+    pre_commit = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if not Path(pre_commit).exists():
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    for n in range(40):
+        (repo / "k8s" / f"app{n:02}.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata: {{name: app{n}}}\nspec:\n"
+            f"  containers:\n    - {{name: c, image: 'Acme/App{n}:1.0'}}\n"  # PL101, an error
+        )
+    git_env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.test"}
+    git_env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.test")
+    for args in (["init", "-q"], ["add", "."]):
+        subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
+    summary = tmp_path / "summary.md"
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "PULLLINT"))}
+    env.update(
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        NO_COLOR="1",
+        GITHUB_ACTIONS="true",  # --format github is chosen, as in a workflow step
+        GITHUB_STEP_SUMMARY=str(summary),
+        RUNNER_TEMP=str(temp),
+        GITHUB_WORKSPACE=str(repo),
+    )
+    completed = subprocess.run(
+        [pre_commit, "try-repo", str(ROOT), "pulllint", "--all-files", "--verbose"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    text = summary.read_text(encoding="utf-8")
+    runs = re.search(r"Combined from (\d+) pulllint runs", text)
+    assert runs is not None and int(runs.group(1)) >= 2, text[:500]
+    assert text.count("### pulllint") == 1
+    assert "Found 40 problems (40 errors) in 40 files; 40 images checked." in text
+    assert completed.stdout.count("::error file=k8s/app") == 10, "GitHub's 10 errors per step, all batches"
+    assert "more findings not annotated" in completed.stdout
