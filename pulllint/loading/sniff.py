@@ -21,7 +21,7 @@ import re
 
 _SOURCE_PREFIX = "# Source:"
 # A key `apiVersion` / `kind` at the start of a line (block style), quoted or not.
-_TOP_KEY = re.compile(r"""^["']?(apiVersion|kind)["']?[ \t]*:""", re.MULTILINE)
+_TOP_KEY = re.compile(r"""(?:^|(?<=\r))["']?(apiVersion|kind)["']?[ \t]*:""", re.MULTILINE)
 # The same keys anywhere, for JSON and flow-style documents.
 _ANY_KEY = re.compile(r"""["']?\b(apiVersion|kind)["']?[ \t]*:""")
 _BLOCK_INDICATOR = re.compile(r"[|>][0-9+-]{0,2}")

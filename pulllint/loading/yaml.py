@@ -33,6 +33,7 @@ MAX_DEPTH = 1_000
 
 _DOCUMENT_START = re.compile(r"^\ufeff?---(?=[ \t\r\n]|$)", re.MULTILINE)
 _NON_BLANK = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.MULTILINE)
 
 
@@ -192,10 +193,11 @@ def _shift(problem: SyntaxProblem, offset: int) -> SyntaxProblem:
     return SyntaxProblem(problem.line + offset, problem.column, problem.message)
 
 
-def _last_content_line(piece: str) -> int:
-    """0-based line of the piece's last line that is not blank."""
-    end = len(piece.rstrip(" \t\r\n"))
-    return piece.count("\n", 0, end)
+def _last_content_line(piece: str) -> tuple[int, int]:
+    """0-based line of the piece's last line that is not blank, and its length; a line ends at `\n`,
+    `\r\n` or a lone `\r`, as the parser counts lines."""
+    lines = _LINE_BREAK.split(piece.rstrip(" \t\r\n"))
+    return len(lines) - 1, len(lines[-1])
 
 
 def _problem_of(error: YAMLError, piece: str, offset: int) -> SyntaxProblem:
@@ -210,7 +212,7 @@ def _problem_of(error: YAMLError, piece: str, offset: int) -> SyntaxProblem:
             shown = f" {character!r}" if isinstance(character, str) else ""
             return SyntaxProblem(offset + line + 1, column, f"{reason}{shown}")
         return SyntaxProblem(offset + 1, 1, str(error).strip() or "invalid YAML")
-    last = _last_content_line(piece)
+    last, last_length = _last_content_line(piece)
     mark = error.problem_mark or error.context_mark
     line, column = (mark.line, mark.column + 1) if mark is not None else (0, 1)
     message = error.problem or error.context or "invalid YAML"
@@ -221,8 +223,7 @@ def _problem_of(error: YAMLError, piece: str, offset: int) -> SyntaxProblem:
         if context_mark is not None and context_mark.line <= last:
             line, column = context_mark.line, context_mark.column + 1
         else:
-            line = last
-            column = len(piece.split("\n")[last].rstrip("\r")) + 1
+            line, column = last, last_length + 1
     if error.context and error.problem:
         context = error.context.removeprefix("while ")
         if context_mark is not None and context_mark.line <= last:
