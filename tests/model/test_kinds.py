@@ -440,3 +440,25 @@ def test_the_config_schema_fragment_validates_a_teams_entries() -> None:
     assert list(validator.iter_errors(bad))
     kinds_schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert fragment["$defs"]["kind-path"]["pattern"] == kinds_schema["$defs"]["path"]["pattern"]
+
+
+def test_an_argo_events_sensor_container_with_its_pod_fields() -> None:
+    text = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Sensor
+metadata: {name: webhook}
+spec:
+  template:
+    serviceAccountName: operate-workflow-sa
+    imagePullSecrets: [{name: mirror}]
+    container:
+      image: registry.acme.example.com/argo-events/sensor:v1.9.2
+  dependencies:
+    - {name: test-dep, eventSourceName: webhook, eventName: example}
+"""
+    manifests = build(text)
+    assert images(manifests) == [("container", "registry.acme.example.com/argo-events/sensor:v1.9.2", 9, 14)]
+    pod = manifests.workloads[0].pod
+    assert pod is not None and pod.service_account is not None
+    assert pod.service_account.value == "operate-workflow-sa"
+    assert [r.value for r in pod.image_pull_secrets] == ["mirror"]
