@@ -20,10 +20,9 @@ class UnknownImageKindRule(Rule):
     pulllint knows the Kubernetes workloads, OpenShift's DeploymentConfig and ImageStream, Tekton (Task,
     ClusterTask, Pipeline, TaskRun, PipelineRun, StepAction), Argo Workflows (Workflow, WorkflowTemplate,
     ClusterWorkflowTemplate, CronWorkflow), Argo Rollouts' analysis templates, Argo Events' Sensor and
-    EventSource, the Prometheus Operator's
-    Prometheus, PrometheusAgent, Alertmanager and ThanosRuler, KEDA's ScaledJob, and any kind whose pod
-    spec is at `spec.template.spec` or `spec.jobTemplate.spec.template.spec` (Argo Rollouts, Knative
-    Services ...).
+    EventSource, the Prometheus Operator's Prometheus, PrometheusAgent, Alertmanager and ThanosRuler,
+    KEDA's ScaledJob, and any kind whose pod spec is at `spec.template.spec` or
+    `spec.jobTemplate.spec.template.spec` (Argo Rollouts, Knative Services ...).
 
     ## Why it matters
     An image pulllint cannot place is an image nobody checked: a typo, a `latest` tag or a private registry
