@@ -272,7 +272,7 @@ def _by_configuration(
     found = [
         path if path == "-" else os.path.normpath(path)  # `./k8s/a.yaml` is reported as `k8s/a.yaml`
         for path in discover(paths, notices)
-        if path == "-" or os.path.realpath(path) not in skip
+        if path == "-" or (os.path.realpath(path) not in skip and os.path.basename(path) not in _OWN_FILES)
     ]
     if explicit:
         return [(load_config(explicit), found)], tuple(notices)
@@ -350,6 +350,8 @@ def _finish(
 
 
 _LANDING = ("github", "gitlab", "junit", "markdown", "sarif")
+# pulllint's own configuration is YAML but never a manifest.
+_OWN_FILES = frozenset({".pulllint.yaml", ".pulllint.yml"})
 
 
 def _print_notices(result: Result) -> None:

@@ -77,9 +77,10 @@ class MissingPullSecret(Rule):
                 said = "; the registry refused an anonymous request" if confirmed else ""
                 yield container_finding(
                     container,
-                    f"image {container.image!r} is on {ref.domain} ({host.reason}) and the pod lists no "
-                    f"imagePullSecrets; its ServiceAccount {account!r} is not in the input, the repository "
-                    f"or the cluster context, so its pull secrets are unknown{said}",
+                    f"image {container.image!r} on {ref.domain} may have no pull secret: its ServiceAccount "
+                    f"{account!r} is not in the input, the repository or the cluster context, so its pull "
+                    f"secrets are unknown (the pod lists no imagePullSecrets; {ref.domain} is {host.reason})"
+                    f"{said}",
                     fix=(
                         "declare what the cluster holds in .pulllint.yaml: cluster.service-accounts: "
                         f"{{{account}: [<secret>]}} and cluster.pull-secrets: {{<secret>: [{ref.domain}]}}, "
@@ -90,9 +91,9 @@ class MissingPullSecret(Rule):
             said = "; the registry confirmed it: it refused the anonymous request" if confirmed else ""
             yield container_finding(
                 container,
-                f"image {container.image!r} is on {ref.domain} ({host.reason}) and the pod has no pull "
-                f"secret: no imagePullSecrets, and its ServiceAccount {secrets.service_account!r} lists "
-                f"none, so the kubelet pulls anonymously and the registry refuses it{said}",
+                f"image {container.image!r} on {ref.domain} has no pull secret: the pod lists no "
+                f"imagePullSecrets and its ServiceAccount {secrets.service_account!r} lists none, so the "
+                f"kubelet pulls anonymously and the registry refuses it ({ref.domain} is {host.reason}){said}",
                 fix=fix,
             )
 
