@@ -138,9 +138,11 @@ def _tag(c: Classification, where: Where, image: str, host: str, message: str) -
     parts = _ref_parts(image)
     reference = parts[2] if parts else "<tag>"
     repo = f"{parts[0]}/{parts[1]}" if parts else "<repository>"
+    # containerd's "not found" is any 404 of the manifest: elsewhere than on Docker Hub (which answers 401
+    # for a missing repository) it may be the repository that is missing; MANIFEST_UNKNOWN names the tag.
     maybe_repo = (
         ""
-        if host in ("docker.io", "<registry>")
+        if host in ("docker.io", "<registry>") or "manifest" in c.evidence.lower()
         else " On registries other than Docker Hub the same 404 also means the repository itself is missing."
     )
     return Texts(

@@ -94,6 +94,9 @@ _MESSAGE_START = re.compile(
     re.IGNORECASE,
 )
 _POD_PREFIX = re.compile(r"(?:^|\s)pods?/([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?=\s|:|$)")
+_EVENTS_TABLE_ROW = re.compile(
+    r"^(?:([a-z0-9][a-z0-9-]*)\s+)?(?:<unknown>|\S+)\s+(Warning|Normal)\s+(\S+)\s+pods?/([a-z0-9][a-z0-9.-]*)\s"
+)
 _FIELD_PATH = re.compile(r"spec\.(?:initContainers|containers|ephemeralContainers)\{([^}]+)\}")
 _START_CONTAINER = re.compile(r'failed to "StartContainer" for "([^"\\]+)\\?"')
 _OLD_SYNC_POD = re.compile(r'Error syncing pod [0-9a-f-]+ \(\\?"([^_"]+)_([^(\\"]+)\(')
@@ -160,8 +163,16 @@ def _plain(text: str) -> Iterator[Failure]:
             r"[-\s]+|(?:NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON.*|Type\s+Reason\s+Age.*", stripped
         ):
             continue
+        row = _EVENTS_TABLE_ROW.match(stripped)  # kubectl get events [-A] [-o wide]
         pod = _POD_PREFIX.search(stripped)
-        yield Failure(_message_of(stripped), number, pod=pod.group(1) if pod else None)
+        sub = _FIELD_PATH.search(stripped)
+        yield Failure(
+            _message_of(stripped),
+            number,
+            pod=row.group(4) if row else pod.group(1) if pod else None,
+            namespace=row.group(1) if row else None,
+            container=sub.group(1) if sub else None,
+        )
 
 
 # --- journal lines -------------------------------------------------------------------------------------

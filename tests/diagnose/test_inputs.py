@@ -259,3 +259,18 @@ def test_the_kubelets_notice_of_missing_pull_secrets_means_an_anonymous_pull() -
         "cluster: the kubelet could not retrieve the pod's pull secrets (acme-pull), so it pulled "
         "without them",
     )
+
+
+def test_kubectl_get_events_table_rows() -> None:
+    assert _rows("get-events.txt") == [
+        (
+            2,
+            "prod",
+            "api-5f7d9c8b4-qwz8r",
+            None,
+            "registry.acme.example/prod/api:2.3.1",
+            "tag-not-found",
+            None,
+        ),
+        (3, None, "web-1", "web", "nginx:bad", "tag-not-found", None),
+    ]
