@@ -21,7 +21,8 @@ class UnknownImageKindRule(Rule):
     ClusterTask, Pipeline, TaskRun, PipelineRun, StepAction), Argo Workflows (Workflow, WorkflowTemplate,
     ClusterWorkflowTemplate, CronWorkflow), Argo Rollouts' analysis templates, Argo Events' Sensor and
     EventSource, the Prometheus Operator's Prometheus, PrometheusAgent, Alertmanager and ThanosRuler,
-    KEDA's ScaledJob, and any kind whose pod spec is at `spec.template.spec` or
+    KEDA's ScaledJob, Kubeflow's training jobs, KubeRay, Volcano's Job, JobSet and LeaderWorkerSet, and
+    any kind whose pod spec is at `spec.template.spec` or
     `spec.jobTemplate.spec.template.spec` (Argo Rollouts, Knative Services ...).
 
     ## Why it matters

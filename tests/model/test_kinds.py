@@ -262,7 +262,7 @@ def test_a_declared_kind_is_checked_where_the_configuration_says() -> None:
     text = path.read_text(encoding="utf-8")
     undeclared = build(text)
     keys = [u.key for u in undeclared.unknown_image_kinds]
-    assert keys == ["ci.acme.example.com/Runner", "kubeflow.org/TFJob"]
+    assert keys == ["ci.acme.example.com/Runner", "ml.acme.example.com/TrainJob"]
     declared = build(text, config["kinds"])
     assert declared.unknown_image_kinds == []
     found = {(line, column) for _, _, line, column in images(declared)}
@@ -270,8 +270,8 @@ def test_a_declared_kind_is_checked_where_the_configuration_says() -> None:
     paths = sorted(w.pod.path for w in declared.workloads if w.pod is not None)
     assert paths == [
         "spec",
-        "spec.tfReplicaSpecs.PS.template.spec",
-        "spec.tfReplicaSpecs.Worker.template.spec",
+        "spec.roles.PS.template.spec",
+        "spec.roles.Worker.template.spec",
     ]
 
 
@@ -462,3 +462,59 @@ spec:
     assert pod is not None and pod.service_account is not None
     assert pod.service_account.value == "operate-workflow-sa"
     assert [r.value for r in pod.image_pull_secrets] == ["mirror"]
+
+
+def test_batch_and_training_operators_hold_pod_templates() -> None:
+    text = """\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata: {name: raycluster}
+spec:
+  headGroupSpec:
+    rayStartParams: {}
+    template:
+      spec:
+        containers: [{name: ray-head, image: "rayproject/ray:2.41.0"}]
+  workerGroupSpecs:
+    - groupName: small
+      template:
+        spec:
+          containers: [{name: ray-worker, image: "rayproject/ray:2.41.0-gpu"}]
+---
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: mnist}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      template:
+        spec:
+          containers: [{name: pytorch, image: "docker.io/kubeflowkatib/pytorch-mnist:v1beta1-45c5727"}]
+    Worker:
+      replicas: 2
+      template:
+        spec:
+          containers: [{name: pytorch, image: "docker.io/kubeflowkatib/pytorch-mnist:v1beta1-45c5727"}]
+---
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata: {name: js}
+spec:
+  replicatedJobs:
+    - name: workers
+      template:
+        spec:
+          template:
+            spec:
+              containers: [{name: w, image: "busybox:1.36"}]
+"""
+    manifests = build(text)
+    paths = [w.pod.path for w in manifests.workloads if w.pod is not None]
+    assert paths == [
+        "spec.headGroupSpec.template.spec",
+        "spec.workerGroupSpecs[0].template.spec",
+        "spec.pytorchReplicaSpecs.Master.template.spec",
+        "spec.pytorchReplicaSpecs.Worker.template.spec",
+        "spec.replicatedJobs[0].template.spec.template.spec",
+    ]
+    assert len(list(manifests.containers())) == 5 and manifests.unknown_image_kinds == []
