@@ -105,7 +105,7 @@ def test_landing_path_through_a_symbolic_link(
 
 
 def _paths(fmt: str, output: str) -> list[str]:
-    """The file paths a format reports, in order."""
+    """The file paths a format reports, in order (a SARIF document is validated on the way)."""
     if fmt == "github":
         return [line.split("file=", 1)[1].split(",", 1)[0] for line in output.splitlines() if "file=" in line]
     if fmt == "gitlab":
@@ -116,6 +116,10 @@ def _paths(fmt: str, output: str) -> list[str]:
         rows = [line for line in output.splitlines() if line.startswith("| ") and "`" in line]
         return [row.split("`")[1] for row in rows]
     document: Any = json.loads(output)
+    from tests.reporters.test_reporter_sarif import validator
+
+    errors = list(validator().iter_errors(document))
+    assert not errors, errors[0]
     return [
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in document["runs"][0]["results"]
