@@ -80,6 +80,8 @@ class Config(NamedTuple):
     rule_packs: tuple[str, ...] = ()  # absolute paths of pack files or folders, in the order given
     rule_pack_names: tuple[str, ...] = ()  # the same, as written in the configuration (for messages)
     cluster: ClusterSection = ClusterSection()
+    # Your own kinds: where their pod specs and containers are (`pulllint.model.kinds`'s entry shape).
+    kinds: Mapping[str, Any] = _EMPTY
     # Absolute globs of files and folders never checked (`exclude` plus `extend-exclude`).
     exclude: tuple[str, ...] = ()
     # Context of the repository: True (every manifest under the root), globs relative to it, or off.
@@ -109,7 +111,7 @@ def load_config(path: str | None) -> Config:
 
 
 # Keys whose values are mappings merged key by key with the base's (the others replace the base's).
-_MERGED = ("rules", "severity", "per-file-ignores", "cluster")
+_MERGED = ("rules", "severity", "per-file-ignores", "cluster", "kinds")
 # Keys holding paths relative to the file that writes them.
 _PATH_LISTS = ("rule-packs", "exclude", "extend-exclude")
 
@@ -324,6 +326,7 @@ def _from_document(document: Mapping[str, Any], path: str) -> Config:
         rule_packs=tuple(os.path.join(root, given) for given in packs),
         rule_pack_names=packs,
         cluster=_cluster(document, root),
+        kinds=MappingProxyType(dict(document.get("kinds") or {})),
         exclude=tuple(
             os.path.join(root, glob)
             for glob in (*document.get("exclude", ()), *document.get("extend-exclude", ()))

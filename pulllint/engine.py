@@ -26,6 +26,7 @@ from pulllint.loading.inputs import InputFile, Notice, Notices, decode, discover
 from pulllint.model.build import add_piece
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, fill_platforms
 from pulllint.model.hosts import RegistryPolicy
+from pulllint.model.kinds import KindError, KindTable, load_kinds
 from pulllint.model.objects import Container, Manifests, ObjectMeta
 from pulllint.model.pullsecrets import PullSecretIndex, SecretIndex, effective_credentials
 from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load_packs
@@ -77,6 +78,7 @@ class RunPlan(NamedTuple):
     known_codes: frozenset[str]  # every rule that exists, run or not (for unknown-code suppressions)
     policy: RegistryPolicy
     plan: QueryPlan | None  # None: the registry is not asked
+    kinds: KindTable  # where each kind keeps its pod specs and containers (built-in and configured)
 
 
 def _longest_match(code: str, prefixes: Iterable[str]) -> int:
@@ -214,11 +216,16 @@ def prepare(config: Config, *, online: bool) -> RunPlan:
             any(code.startswith(p) for p in config.severity),
             entries,
         )
+    try:
+        kinds = load_kinds(config.kinds)
+    except KindError as error:
+        raise ConfigError(str(error)) from None
     return RunPlan(
         MappingProxyType(selected),
         frozenset(available),
         registry_policy(config.policy, config.cluster.registry_mirrors),
         QueryPlan(platforms) if asks else None,
+        kinds,
     )
 
 
@@ -255,14 +262,16 @@ def _index(inputs: Sequence[InputFile]) -> Manifests:
     return index
 
 
-def _batches(inputs: Sequence[InputFile], index: Manifests, size: int) -> Iterator[Manifests]:
+def _batches(
+    inputs: Sequence[InputFile], index: Manifests, size: int, kinds: KindTable
+) -> Iterator[Manifests]:
     """Second pass: the model in batches of about `size` documents, each with the whole input's
     Secrets and ServiceAccounts, so memory stays flat in the length of the stream."""
     batch = Manifests()
     for source in inputs:
         batch.files += 1
         for piece in source.pieces():
-            add_piece(batch, piece)
+            add_piece(batch, piece, kinds)
             if batch.documents >= size:
                 yield _with_index(batch, index)
                 batch = Manifests()
@@ -312,7 +321,7 @@ def run(
     images: set[str] = set()
     annotated: list[ObjectMeta] = []
     checks = [selected for selected in plan.rules.values() if not selected.rule.after_suppression]
-    for batch in _batches(inputs, index, batch_documents):
+    for batch in _batches(inputs, index, batch_documents, plan.kinds):
         files += batch.files
         documents += batch.documents
         images.update(c.image for c in batch.containers() if c.image)

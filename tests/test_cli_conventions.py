@@ -225,3 +225,26 @@ def test_extends_cycle_is_an_error(repo: Path, capsys: pytest.CaptureFixture[str
     _write(repo, "pod.yaml", LATEST)
     assert main(["check", "--offline"]) == 2
     assert "extends itself" in capsys.readouterr().err
+
+
+RUNNER = """\
+apiVersion: acme.example.com/v1
+kind: Runner
+metadata: {name: r}
+spec:
+  steps:
+    - name: a
+      image: Nginx:1.0
+"""
+
+
+def test_a_teams_own_kinds_from_the_configuration(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(repo, "runner.yaml", RUNNER)
+    assert main(["check", "--offline", "--format", "json"]) == 0
+    assert _codes(capsys.readouterr().out) == [("PL004", "runner.yaml", 7)]  # never a silent pass
+    _write(repo, ".pulllint.yaml", 'kinds:\n  acme.example.com/Runner: {containers: ["spec.steps[]"]}\n')
+    assert main(["check", "--offline", "--format", "json"]) == 1
+    assert _codes(capsys.readouterr().out) == [("PL101", "runner.yaml", 7)]
+    _write(repo, ".pulllint.yaml", 'kinds:\n  acme.example.com/Runner: {containers: ["spec..steps"]}\n')
+    assert main(["check", "--offline"]) == 2
+    assert "kinds" in capsys.readouterr().err
