@@ -276,6 +276,7 @@ _INVALID = _rx(
     r"invalid repository name \(",
 )
 _NEVER = _rx(r"is not present with pull policy of Never", r"\bErrImageNeverPull\b")
+_RUNTIME_SOCKET = _rx(r"dial unix ", r"\.sock: connect", r"transport: error while dialing")
 _DISK = _rx(r"no space left on device", r"disk quota exceeded")
 _RATE = _rx(
     r"toomanyrequests",
@@ -290,10 +291,11 @@ _PLATFORM_CRIO = re.compile(
     re.IGNORECASE,
 )
 _PLATFORM_WANTED = re.compile(r"does not match the specified platform: wanted ([\w/-]+)", re.IGNORECASE)
+# CRI-O's "choosing an image from manifest list X: ..." wraps any error of the choice (a parse error, a
+# failed fetch): only its "no image found ... for architecture" names a missing platform.
 _PLATFORM = _rx(
     r"no match for platform in manifest",
     r"no matching manifest for \S+ in the manifest list entries",
-    r"choosing an image from manifest list",
     r"no image found in (?:manifest list|image index) for architecture",
     r"does not match the specified platform",
 )
@@ -501,6 +503,8 @@ def _cause(text: str) -> tuple[str, str | None, str]:
     found = _search(_NEVER, text, low)
     if found:
         return "never-pull", None, found
+    if _RUNTIME_SOCKET.search(low):
+        return "unknown", None, ""  # the kubelet could not talk to its runtime: no registry was asked
     found = _search(_DISK, text, low)
     if found:
         return "disk-pressure", None, found

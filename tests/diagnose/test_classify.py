@@ -335,6 +335,20 @@ CASES: list[tuple[str, str, str | None, str]] = [
     ),
     ("Source image rejected: A signature was required, but no signature exists", "unknown", None, "cri-o"),
     (
+        'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing '
+        'dial unix /run/containerd/containerd.sock: connect: connection refused"',
+        "unknown",
+        None,
+        "unknown",
+    ),
+    (
+        "choosing an image from manifest list docker://acme/tool:1: parsing manifest list: unexpected end of "
+        "JSON input",
+        "unknown",
+        None,
+        "cri-o",
+    ),
+    (
         "image pull failed for gcr.io/x/y:1, this may be because there are no credentials on this request.  "
         "details: (unexpected EOF)",
         "unknown",
