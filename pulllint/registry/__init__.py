@@ -96,7 +96,7 @@ def resolve(
         answers.update(_ask(misses, settings, transport, cache, report, len(hits), len(unique)))
     else:
         answers = hits
-    if cache is not None and (misses or len(hits) == len(unique)):
+    if cache is not None and not cache.snapshot_hit:
         cache.write(unique, answers, misses)
     return {query: answers[query] for query in queries}
 

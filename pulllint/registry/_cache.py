@@ -219,6 +219,8 @@ class DiskCache:
         self._keys: dict[ImageQuery, str | None] = {}
         # Expiry of each answer `get` read from its own file (None: never), for the run's snapshot.
         self._expiry: dict[ImageQuery, float | None] = {}
+        # Whether `read` answered from the snapshot of the whole set (then there is nothing to write).
+        self.snapshot_hit = False
 
     @property
     def directory(self) -> Path:
@@ -351,6 +353,7 @@ class DiskCache:
             return {}
         snapshot = self.get_batch(queries)
         if snapshot is not None:
+            self.snapshot_hit = True
             return snapshot
         hits: dict[ImageQuery, ImageFacts] = {}
         for query in queries:
