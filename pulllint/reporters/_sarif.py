@@ -15,8 +15,10 @@ Each result has its rule's id and index, a level (error/warning/note), the messa
   `file://` URI. A finding in `helm template` output is located at its template's line in the
   repository (see reporters._landing), with the rendered position as a related location (when it was
   read from a file) and the `# Source:` path in `properties.template`.
-* A finding read from standard input that cannot be placed in a file has no location: its message says
-  "standard input" and the position (a URI "stdin" would name no file of the repository).
+* A finding read from standard input lands in a file when it can: its template (Helm output, see above)
+  or `RenderOptions.stdin_name`. Otherwise it still has a location (GitHub rejects a whole SARIF file
+  for one result without), the relative URI `standard-input` described as "no file of the repository",
+  and its message ends with "(standard input, line L, column C)".
 * `region` holds start/end line and column (1-based, `columnKind` is unicodeCodePoints); it is left out
   when the diagnostic has no line.
 * `properties` carries `template`, `image`, `object` and `fix` when set.
@@ -42,6 +44,8 @@ SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas
 INFORMATION_URI = "https://github.com/pulllint/pulllint"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "pulllint/v1"
+# The artifact of findings read from standard input that no file of the repository holds.
+STDIN_URI = "standard-input"
 
 LEVELS: dict[Severity, str] = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # GitHub code scanning's `problem.severity` rule property.
@@ -69,6 +73,8 @@ _SECURITY_SEVERITIES: dict[Severity, float] = {Severity.ERROR: 7.0, Severity.WAR
 
 def artifact_location(path: str) -> dict[str, Any]:
     """A landed path (see reporters._landing) as an artifact location."""
+    if path == STDIN_PATH:
+        return {"uri": STDIN_URI, "description": {"text": "standard input: no file of the repository"}}
     uri_path = posix_path(path)
     if uri_path.startswith("//"):  # UNC path: //server/share/...
         return {"uri": "file:" + quote(uri_path)}
@@ -176,10 +182,11 @@ def _result(landed: Landed, rule_index: int, fingerprint: str) -> dict[str, Any]
         "level": LEVELS[diagnostic.severity],
         "message": {"text": message},
     }
+    # GitHub rejects a whole SARIF file when one result has no physical location: standard input that
+    # could not be placed in a file of the repository still gets one, under a name that says what it is.
+    result["locations"] = [{"physicalLocation": _physical(diagnostic)}]
     if diagnostic.path == STDIN_PATH:
         result["message"] = {"text": f"{message} ({_stdin_position(diagnostic)})"}
-    else:
-        result["locations"] = [{"physicalLocation": _physical(diagnostic)}]
     result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint}
     if landed.rendered is not None:
         rendered = landed.rendered

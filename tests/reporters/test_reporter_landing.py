@@ -120,6 +120,8 @@ def _paths(fmt: str, output: str) -> list[str]:
 
     errors = list(validator().iter_errors(document))
     assert not errors, errors[0]
+    for result in document["runs"][0]["results"]:  # what GitHub's ingestion requires of each result
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     return [
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for r in document["runs"][0]["results"]
@@ -225,3 +227,11 @@ def test_every_format_is_valid_utf8_for_a_file_name_that_is_not(fmt: str) -> Non
     assert "caf\\xe9.yaml" in output.replace("\\\\", "\\")
     if fmt in ("json", "sarif", "gitlab"):
         json.loads(output)  # and still a JSON document
+
+
+def test_sarif_standard_input_lands_under_its_name(repo: Path) -> None:
+    report = make_report([diag(path="-")], files=1, images=1)
+    named = json.loads(render(report, "sarif", root=str(repo), stdin_name="k8s/web.yaml"))
+    assert _paths("sarif", json.dumps(named)) == ["k8s/web.yaml"]
+    unnamed = json.loads(render(report, "sarif", root=str(repo)))
+    assert _paths("sarif", json.dumps(unnamed)) == ["standard-input"]  # still a location GitHub accepts

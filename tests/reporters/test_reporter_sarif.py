@@ -165,10 +165,15 @@ def test_rule_properties_given_by_the_rule() -> None:
     assert rule["properties"]["security-severity"] == "8.2"
 
 
-def test_standard_input_has_no_location() -> None:
-    """A URI "stdin" names no file of the repository: the result says where it was instead."""
+def test_standard_input_says_so_and_keeps_a_location() -> None:
+    """GitHub rejects a whole SARIF file when a result has no location: standard input keeps one."""
     [result] = load(diag(path="-", line=7, column=3))["runs"][0]["results"]
-    assert "locations" not in result
+    [location] = result["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {
+        "uri": "standard-input",
+        "description": {"text": "standard input: no file of the repository"},
+    }
+    assert location["physicalLocation"]["region"]["startLine"] == 7
     assert result["message"]["text"] == "image 'nginx:lates' not found (standard input, line 7, column 3)"
 
 
