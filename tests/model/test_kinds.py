@@ -10,13 +10,14 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
+from pulllint.config import ConfigError, load_config
 from pulllint.model.build import add_text
 from pulllint.model.kinds import BUILTIN_KINDS_FILE, KindError, kind_key, load_kinds, parse_path
 from pulllint.model.objects import Manifests
 from tests.conftest import FIXTURES, ROOT, expected_findings
 
 SCHEMA = ROOT / "pulllint" / "schemas" / "kinds.schema.json"
-DECLARED = ROOT / "tests" / "data" / "kinds"
+DECLARED = FIXTURES / "kinds"
 
 
 def build(text: str, extra: dict[str, object] | None = None) -> Manifests:
@@ -426,20 +427,30 @@ status:
     assert build(text).unknown_image_kinds == []
 
 
-def test_the_config_schema_fragment_validates_a_teams_entries() -> None:
-    """tests/data/kinds/config-schema-fragment.json is what config.schema.json takes for `kinds` (its
-    `$defs` and the `kinds` property); the team's configuration of the declared-kinds data passes it."""
-    fragment = json.loads((DECLARED / "config-schema-fragment.json").read_text(encoding="utf-8"))
-    config = json.loads((ROOT / "pulllint" / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
-    config["$defs"].update(fragment["$defs"])
-    config["properties"].update(fragment["properties"])
-    validator = jsonschema.Draft202012Validator(config)
-    team = YAML(typ="safe").load((DECLARED / "declared-kinds.config").read_text(encoding="utf-8"))
-    assert [e.message for e in validator.iter_errors(team)] == []
-    bad = {"kinds": {"ci.acme.example.com/Runner": {"containers": [{"path": "spec.steps"}]}}}
-    assert list(validator.iter_errors(bad))
-    kinds_schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    assert fragment["$defs"]["kind-path"]["pattern"] == kinds_schema["$defs"]["path"]["pattern"]
+def test_the_configuration_takes_what_the_loader_takes() -> None:
+    """config.schema.json's `kinds` accepts exactly the keys and paths the loader accepts."""
+    schema = json.loads((ROOT / "pulllint" / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    keys = ("Runner", "acme.example.com/Runner", "a/B1", "Acme.example.com/Runner", "acme/", "1Runner")
+    paths = ("spec", "spec.steps[]", "spec.steps[][].inline", "spec.*.template.spec", "spec..x", "spec.x[0]")
+    for key in keys:
+        for path in paths:
+            entry: dict[str, object] = {key: {"containers": [path]}}
+            by_schema = not list(validator.iter_errors({"kinds": entry}))
+            try:
+                load_kinds(entry)
+                by_loader = True
+            except KindError:
+                by_loader = False
+            assert by_schema == by_loader, (key, path)
+    assert load_config(str(DECLARED / "declared-kinds.config")).kinds
+
+
+def test_a_bad_kinds_entry_in_the_configuration_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / ".pulllint.yaml"
+    config.write_text("kinds:\n  acme.example.com/Runner:\n    containers: [{path: spec.steps}]\n")
+    with pytest.raises(ConfigError, match=r"kinds\.acme\.example\.com/Runner\.containers\[0\]"):
+        load_config(str(config))
 
 
 def test_an_argo_events_sensor_container_with_its_pod_fields() -> None:
