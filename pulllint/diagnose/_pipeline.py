@@ -100,7 +100,14 @@ def diagnose_failures(
             )
     failures = [f for f in failures if f.kind == "failure"]
     groups: dict[object, list[tuple[Failure, Classification]]] = {}
-    results = [classify(failure.message, failure.image) for failure in failures]
+    # The kubelet logs the same message again at every back-off: classify each text once per run.
+    memo: dict[tuple[str, str | None], Classification] = {}
+    results = []
+    for failure in failures:
+        key = (failure.message, failure.image)
+        if key not in memo:
+            memo[key] = classify(failure.message, failure.image)
+        results.append(memo[key])
     names: dict[
         str, tuple[str, str]
     ] = {}  # repository name -> the group of its first tagged image (journal lines)
