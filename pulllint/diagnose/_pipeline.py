@@ -104,10 +104,10 @@ def diagnose_failures(
     memo: dict[tuple[str, str | None], Classification] = {}
     results = []
     for failure in failures:
-        key = (failure.message, failure.image)
-        if key not in memo:
-            memo[key] = classify(failure.message, failure.image)
-        results.append(memo[key])
+        text = (failure.message, failure.image)
+        if text not in memo:
+            memo[text] = classify(failure.message, failure.image)
+        results.append(memo[text])
     names: dict[
         str, tuple[str, str]
     ] = {}  # repository name -> the group of its first tagged image (journal lines)
