@@ -214,6 +214,7 @@ _CRIO = _rx(
     r"reading signatures",
     r"determining manifest MIME type",
     r"trying to reuse blob",
+    r"writing blob: ",
     r"short-name \"",
     r"Source image rejected",
 )
@@ -349,7 +350,11 @@ _UNREACHABLE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "connection-reset",
-        _rx(r"connection reset by peer", r'(?:Get|Head) "?https?://[^\s"]+"?: (?:unexpected )?EOF\b'),
+        _rx(
+            r"connection reset by peer",
+            r'(?:Get|Head) "?https?://[^\s"]+"?: (?:unexpected )?EOF\b',
+            r"proxyconnect tcp: (?:unexpected )?EOF\b",
+        ),
     ),
 )
 _SERVER_ERROR = re.compile(
