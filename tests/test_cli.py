@@ -94,8 +94,9 @@ def test_rules_and_rule_docs(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_stdin_and_bad_input_in_a_real_process(tmp_path: Path) -> None:
     write(tmp_path, "binary.yaml", "")
-    (tmp_path / "binary.yaml").write_bytes(b"\x00\x01\x02")
-    (tmp_path / "latin1.yaml").write_bytes(b"kind: Pod\nname: caf\xe9\n")
+    # Kubernetes objects with a bad byte: PL001 (without apiVersion and kind they are only notices).
+    (tmp_path / "binary.yaml").write_bytes(b"apiVersion: v1\nkind: Pod\n\x00\x01\x02")
+    (tmp_path / "latin1.yaml").write_bytes(b"apiVersion: v1\nkind: Pod\nname: caf\xe9\n")
     write(tmp_path, "empty.yaml", "")
     write(tmp_path, "good.yaml", LATEST)
     done = subprocess.run(
@@ -107,8 +108,8 @@ def test_stdin_and_bad_input_in_a_real_process(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert "binary.yaml:1:1: PL001" in done.stdout
-    assert "latin1.yaml:2:10: PL001" in done.stdout
+    assert "binary.yaml:3:1: PL001" in done.stdout
+    assert "latin1.yaml:3:10: PL001" in done.stdout
     assert "good.yaml:7:14: PL103" in done.stdout
     assert "-:7:14: PL101" in done.stdout
     assert "in 5 files" in done.stdout
