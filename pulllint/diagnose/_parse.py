@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -179,7 +180,10 @@ def _plain(text: str) -> Iterator[Failure]:
 
 _KV = re.compile(r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S+)')
 _GO_ESCAPE = re.compile(r'\\(["\\/abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})')
-_GO_SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_GO_SIMPLE = MappingProxyType({"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"})
+_UNIT_RUNTIME = MappingProxyType(
+    {"containerd": "containerd", "crio": "cri-o", "dockerd": "docker", "docker": "docker"}
+)
 
 
 def _unquote(value: str) -> str:
@@ -239,7 +243,6 @@ def _journal(text: str) -> Iterator[Failure]:
                 pod, namespace = old.groups()
         container = _START_CONTAINER.search(message)
         image = values.get("image")
-        runtime_hint = {"containerd": "containerd", "crio": "cri-o", "dockerd": "docker", "docker": "docker"}
         yield Failure(
             _message_of(message) if not values else message,
             number,
@@ -247,7 +250,7 @@ def _journal(text: str) -> Iterator[Failure]:
             namespace=namespace,
             container=container.group(1) if container else None,
             image=image,
-            runtime_hint=runtime_hint.get(unit or ""),
+            runtime_hint=_UNIT_RUNTIME.get(unit or ""),
             group=("journal",),  # regrouped by image by the caller
         )
 
@@ -364,7 +367,6 @@ def _describe_pod(lines: list[str], start: int, end: int) -> Iterator[Failure]:
     for container in containers:
         if container.image:
             by_image.setdefault(container.image, []).append(container)
-    claimed: set[str] = set()
     for i, row in events:
         if secrets_missing(row) is not None:
             found = _SECRETS_MISSING.search(row)
@@ -388,8 +390,6 @@ def _describe_pod(lines: list[str], start: int, end: int) -> Iterator[Failure]:
                 stuck_all = [c for c in containers if c.reason in STUCK_REASONS]
                 target = stuck_all[0] if len(stuck_all) == 1 else None
         name = target.name if target else None
-        if name:
-            claimed.add(name)
         yield Failure(
             message,
             i + 1,
