@@ -108,6 +108,7 @@ def _index_into(index: Manifests, path: str, nodes: list[bytes]) -> None:
                 index.syntax_problems.clear()
                 index.shape_problems.clear()
                 index.inline_suppressions.clear()
+                index.unknown_image_kinds.clear()
     except OSError:
         return  # unreadable context is no context
 

@@ -257,6 +257,7 @@ def _index(inputs: Sequence[InputFile]) -> Manifests:
                     index.syntax_problems.clear()
                     index.shape_problems.clear()
                     index.inline_suppressions.clear()
+                    index.unknown_image_kinds.clear()
         except OSError:
             continue  # reported by the second pass
     return index

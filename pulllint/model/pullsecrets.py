@@ -454,6 +454,7 @@ class PodPullSecrets:
     """A pod's effective pull secrets, resolved once."""
 
     __slots__ = (
+        "_complete",
         "_node",
         "_verdicts",
         "inherited",
@@ -471,6 +472,8 @@ class PodPullSecrets:
         service_account_found: bool,
         keyring: Keyring[RegistryCredential],
         node: Keyring[str] | None = None,
+        *,
+        complete: bool = True,
     ) -> None:
         self.refs = refs
         self.service_account = service_account  # the ServiceAccount name the pod runs as
@@ -478,6 +481,8 @@ class PodPullSecrets:
         self.service_account_found = service_account_found
         self.keyring = keyring
         self._node = node
+        # False: the credentials may include some pulllint cannot see, so "none matches" is unknown.
+        self._complete = complete
         self._verdicts: dict[str, CredentialVerdict] = {}
 
     @property
@@ -508,6 +513,8 @@ class PodPullSecrets:
                 verdict = CredentialVerdict.COVERED
             elif self._node is not None and self._node.lookup(image_name):
                 verdict = CredentialVerdict.NODE
+            elif not self._complete:
+                verdict = CredentialVerdict.UNKNOWN
             elif not self.refs:
                 verdict = (
                     CredentialVerdict.NO_SECRETS
@@ -579,6 +586,7 @@ class SecretIndex:
     ) -> None:
         knowledge = knowledge or ClusterKnowledge()
         self.secrets = _ByName()
+        self._all_secrets: list[SecretObject] = []
         self._namespaces: dict[str, set[str]] = {}
         for secret in (*secrets, *knowledge.secrets):
             self._add_secret(secret)
@@ -607,6 +615,7 @@ class SecretIndex:
         )
 
     def _add_secret(self, secret: SecretObject) -> None:
+        self._all_secrets.append(secret)
         self.secrets.add(secret.meta.namespace, secret.meta.name, secret)
         if secret.meta.name and secret.meta.namespace:
             self._namespaces.setdefault(secret.meta.name, set()).add(secret.meta.namespace)
@@ -621,6 +630,16 @@ class SecretIndex:
     def secret(self, namespace: str | None, name: str) -> DecodedSecret | None:
         found: SecretObject | None = self.secrets.get(namespace, name)
         return None if found is None else self.decoded(found)
+
+    def docker_secrets(self, namespace: str | None) -> tuple[DecodedSecret, ...]:
+        """Every readable docker-config Secret of a namespace (None: of any), in input order."""
+        found = []
+        for secret in self._all_secrets:
+            if namespace is None or secret.meta.namespace in (None, namespace):
+                decoded = self.decoded(secret)
+                if decoded.usable:
+                    found.append(decoded)
+        return tuple(found)
 
     def namespaces_of(self, name: str) -> tuple[str, ...]:
         """The namespaces that hold a Secret of this name (those that name one), sorted."""
@@ -687,6 +706,10 @@ class PullSecretIndex:
         if resolved is not None:
             return resolved
         meta = pod.workload.meta
+        if pod.pull_credentials == "image-import":
+            resolved = self._image_import(pod)
+            self._pods[pod] = resolved
+            return resolved
         account_name = pod.service_account.value if pod.service_account else _DEFAULT_SERVICE_ACCOUNT
         account = self.service_account(meta.namespace, account_name)
         if pod.image_pull_secrets:
@@ -710,6 +733,17 @@ class PullSecretIndex:
         )
         self._pods[pod] = resolved
         return resolved
+
+    def _image_import(self, pod: PodSpec) -> PodPullSecrets:
+        """OpenShift imports an ImageStream's tags with every docker-config Secret of its namespace."""
+        meta = pod.workload.meta
+        found = self._shared.docker_secrets(meta.namespace)
+        refs = tuple(SecretRef(secret.name, meta.position, meta, secret) for secret in found)
+        keyring: Keyring[RegistryCredential] = Keyring(
+            (entry.key, entry.credential) for secret in found for entry in secret.entries
+        )
+        # The namespace may hold more Secrets than the input shows: a match is known, a miss is not.
+        return PodPullSecrets(refs, "image import", False, True, keyring, self._shared.node, complete=False)
 
     def pod_refs(self) -> Iterator[SecretRef]:
         """Every pod's own imagePullSecrets entry, resolved (ServiceAccounts' are `service_account_refs`)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulllint.images import valid_reference
 from pulllint.model.facts import ImageFacts, Status
-from pulllint.model.hosts import cloud_registry
+from pulllint.model.hosts import HostKind, cloud_registry
 from pulllint.model.objects import Container
 from pulllint.rules import RuleContext
 
@@ -16,7 +16,8 @@ _REFUSED = frozenset({Status.MISSING_OR_PRIVATE, Status.UNAUTHORIZED})
 def containers_with(ctx: RuleContext, *statuses: Status) -> Iterator[tuple[Container, ImageFacts]]:
     """Containers whose registry answer has one of `statuses`, in input order.
 
-    A refusal of a request sent without the pod's real credentials is not a verdict: from a cloud
+    The cluster's own registry, unreachable from outside, is not reported either. A refusal of a
+    request sent without the pod's real credentials is not a verdict: from a cloud
     registry the node's cloud identity pulls it (PL205 names the permission); for a Secret declared in
     the configuration, or a registry the nodes hold credentials for, pulllint has no values to send.
     """
@@ -27,7 +28,15 @@ def containers_with(ctx: RuleContext, *statuses: Status) -> Iterator[tuple[Conta
             continue
         if facts.status in _REFUSED and _credentials_beyond_reach(ctx, container):
             continue
+        if facts.status is Status.UNREACHABLE and _inside_the_cluster(ctx, container):
+            continue
         yield container, facts
+
+
+def _inside_the_cluster(ctx: RuleContext, container: Container) -> bool:
+    """The cluster's own registry (OpenShift's `*.svc`) answers only from inside the cluster."""
+    ref = valid_reference(container.image)
+    return ref is not None and ctx.policy.classify(ref).kind is HostKind.CLUSTER
 
 
 def _credentials_beyond_reach(ctx: RuleContext, container: Container) -> bool:
