@@ -15,8 +15,9 @@
 3. Peak memory (max RSS of the process) for streams of N/5, N and 4N workloads: flat in the length
    of the stream (documents are checked in batches); what grows is the list of findings reported.
 4. Hostile input, each a whole process with its wall time: a `kind: List` alias bomb of 10^9 objects
-   in under 1.5 KB, a `# Source:` line of 100k spaces, 100k inline suppressions in one document.
-   Target: each well under the time of the 5000-workload stream (they used to take 39 s to forever).
+   in under 1.5 KB, a `# Source:` line of 100k spaces, 100k inline suppressions in one document
+   (rules PL0 and PL1 only, so that the time is the loader's, not that of reporting 100k PL003).
+   Target: each well under the time of the 5000-workload stream (they used to take 37 s to forever).
 Each command runs in its own process; the median of several runs is reported.
 """
 
@@ -202,9 +203,11 @@ def main() -> None:
             )
         del baseline_rss, checked_rss
 
-        print("hostile input (whole process, wall time):")
+        # PL0 and PL1 only: 100k unused suppressions would otherwise time the JSON encoding of 100k
+        # PL003 findings, not the loader.
+        print("hostile input (whole process, wall time; --select PL0,PL1):")
         for label, path in _hostile(directory).items():
-            elapsed, rss = _run([*PULLLINT, str(path)], 1)
+            elapsed, rss = _run([*PULLLINT[:-2], "--select", "PL0,PL1", "--format", "json", str(path)], 1)
             print(f"  {label:32s} {elapsed:6.2f} s  {rss / 1024:6.1f} MiB")
 
 
