@@ -268,7 +268,12 @@ class HttpSession:
                 location = reply.header("location")
                 if not location:
                     return reply
-                next_target = target.join(location)
+                try:
+                    next_target = target.join(location)
+                except (httpx.InvalidURL, ValueError, UnicodeError):
+                    raise Failure(
+                        "bad-redirect", f"{Origin.of(target)} redirected to an unusable location"
+                    ) from None
                 if data is not None and Origin.of(next_target) != Origin.of(target):
                     return reply  # a form (it may hold a refresh token) never follows a redirect elsewhere
                 target = next_target
@@ -303,6 +308,10 @@ class HttpSession:
                 if attempt <= retries and await self._backoff(attempt, None, budget):
                     continue
                 raise classify_exception(exc, origin.hostport, self._settings.timeout_seconds) from None
+            except httpx.DecodingError:
+                raise Failure(
+                    "bad-encoding", f"{origin.hostport} sent a body that cannot be decoded (Content-Encoding)"
+                ) from None
             except httpx.TransportError as exc:
                 failure = classify_exception(exc, origin.hostport, self._settings.timeout_seconds)
                 if failure.error_class == "timeout":
@@ -388,7 +397,8 @@ class HttpSession:
             body = b""
             if method != "HEAD":
                 declared = response.headers.get("content-length", "")
-                if declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+                declared = declared.strip()
+                if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                     raise Failure(
                         "oversized",
                         f"{hostport} announced {int(declared)} bytes"

@@ -459,11 +459,13 @@ class Resolver:
         platforms: tuple[Platform, ...] | None = None
         index = media_type in INDEX_TYPES
         if ask.query.wanted_platforms:
-            known = self._cache.get_platforms(digest) if self._cache is not None and digest else None
+            # A HEAD (Docker Hub) has no body: the platforms of a digest seen before are in the cache.
+            headed = not reply.body
+            known = self._cache.get_platforms(digest) if headed and self._cache and digest else None
             if known is not None:
                 platforms, index = known
             else:
-                if not reply.body:  # a HEAD (Docker Hub): one GET by digest, once ever
+                if headed:  # one GET by digest, once ever
                     reply = await self._get_manifest(attempt, digest)
                     media_type = _media_type(reply) or media_type
                 platforms, index, note = await self._platforms_of(attempt, reply, digest)

@@ -271,3 +271,25 @@ def test_messages_name_no_python_exception(servers: list[FaultServer], fast: Reg
     assert facts.status is Status.UNREACHABLE and facts.error_class == "connection-reset"
     for name in ("Error", "Exception", "RemoteProtocol", "ReadError"):
         assert name not in facts.detail, facts.detail
+
+
+@pytest.mark.parametrize(
+    ("answer", "error_class"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!", "bad-encoding"),
+        (b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n", "connection-reset"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xc2\xb2\r\n\r\n", "connection-reset"),
+    ],
+    ids=["bad gzip", "bad redirect", "odd Content-Length"],
+)
+def test_malformed_answers_are_could_not_verify(
+    servers: list[FaultServer], fast: RegistrySettings, answer: bytes, error_class: str
+) -> None:
+    def broken(request: Request, conn: Connection) -> None:
+        if not registry_ping(request, conn):
+            conn.send(answer)
+
+    server = serve(servers, broken)
+    q = query(f"{server.host}/app:1.0", platform="linux/amd64")
+    facts = resolve([q], fast)[q]  # never an exception: a verdict
+    assert facts.status is Status.UNREACHABLE and facts.error_class == error_class, facts
