@@ -234,3 +234,26 @@ def test_verify_with_the_users_docker_config(
         assert "anonymous pulls of" in out and "are refused; it exists" in out
         assert f"the pod needs a pull secret for {basic_registry.host}" in out
         assert PASSWORD not in out and auth not in out
+
+
+def test_kubectl_verify_with_the_service_accounts_pull_secret(
+    basic_registry: Registry, fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = basic_registry.host
+    pod = _stuck_pod(basic_registry.ref("app:1.25.0"), host)
+    del pod["spec"]["imagePullSecrets"]
+    pod["spec"]["serviceAccountName"] = "builder"
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "prod"},
+        "imagePullSecrets": [{"name": "regcred"}],
+    }
+    fake_kubectl.write("pods.json", [pod])
+    fake_kubectl.write("serviceaccounts.json", [account])
+    fake_kubectl.write("secrets.json", [_secret(host, PASSWORD)])
+    assert main(["diagnose", "--kubectl", "-n", "prod", "--verify"]) == 0
+    out = capsys.readouterr().out
+    assert "  cluster: pull secrets (its ServiceAccount builder's): regcred\n" in out
+    assert f"secret prod/regcred for {host} may read it now" in out
+    assert PASSWORD not in out
