@@ -95,7 +95,7 @@ class Runtime(enum.Enum):
     """The node's container runtime: it decides which entry of an image index a node pulls."""
 
     CONTAINERD = "containerd"  # falls back across architectures: arm64 -> arm/v8..v5, amd64 -> 386
-    CRIO = "cri-o"  # containers/image: the architecture must match exactly
+    CRIO = "cri-o"  # containers/image: the architecture must match exactly, variants too
 
     @classmethod
     def parse(cls, text: str) -> Runtime:
@@ -145,15 +145,23 @@ def _arm_level(variant: str | None) -> int:
 
 
 _CRIO_VARIANTS = {"arm": ("v8", "v7", "v6", "v5"), "arm64": ("v8",)}
+# The variant a CRI-O node detects from its CPU when the wanted platform names none.
+_CRIO_NODE_VARIANT = {"arm": "v7", "arm64": "v8"}
+
+
+def _crio_variant(architecture: str, variant: str | None) -> str:
+    """containers/image compares variants exactly; for amd64, ``v1`` is the baseline, i.e. none."""
+    return "" if architecture == "amd64" and variant == "v1" else variant or ""
 
 
 def _crio_candidates(want: Platform) -> list[Platform]:
-    """containers/image `WantedPlatforms`: the same os and architecture, variants best first; an empty
-    variant accepts any entry of that architecture."""
-    variants: list[str | None]
+    """containers/image `WantedPlatforms`: the same os and architecture, the node's variant and the
+    less capable ones after it, then an entry without a variant (variants compared exactly)."""
     order = _CRIO_VARIANTS.get(want.architecture, ())
-    if want.variant:
-        variants = list(order[order.index(want.variant) :]) if want.variant in order else [want.variant]
+    variant = want.variant or _CRIO_NODE_VARIANT.get(want.architecture)
+    variants: list[str | None]
+    if variant:
+        variants = list(order[order.index(variant) :]) if variant in order else [variant]
         variants.append(None)
     else:
         variants = [None, *order]
@@ -196,7 +204,8 @@ def match_platform(
             if (
                 entry.os == candidate.os
                 and entry.architecture == candidate.architecture
-                and (candidate.variant is None or entry.variant == candidate.variant)
+                and _crio_variant(entry.architecture, entry.variant)
+                == _crio_variant(candidate.architecture, candidate.variant)
             ):
                 return PlatformMatch(wanted, entry, runtime, single_manifest)
     return PlatformMatch(wanted, None, runtime, single_manifest)

@@ -52,10 +52,14 @@ def test_platform_text_and_completeness() -> None:
         (["linux/386", "linux/arm/v7"], "linux/amd64", "linux/386", None),
         # the native entry wins over a fallback
         (["linux/386", "linux/amd64"], "linux/amd64", "linux/amd64", "linux/amd64"),
-        # arm/v7 nodes: v6 and v5 are compatible; v8 is not for containerd, but CRI-O's empty-variant
-        # candidate takes any arm entry
+        # arm/v7 nodes: v6 and v5 are compatible, v8 is not
         (["linux/arm/v6"], "linux/arm/v7", "linux/arm/v6", "linux/arm/v6"),
-        (["linux/arm/v8"], "linux/arm/v7", None, "linux/arm/v8"),
+        (["linux/arm/v8"], "linux/arm/v7", None, None),
+        # CRI-O compares variants exactly: an arm64 node (v8) takes arm64/v8 or arm64, not arm64/v9
+        (["linux/arm64/v9"], "linux/arm64", None, None),
+        (["linux/amd64/v1"], "linux/amd64", "linux/amd64/v1", "linux/amd64/v1"),
+        # a node of plain "arm" is arm/v7 for both
+        (["linux/arm/v8", "linux/arm/v7"], "linux/arm", "linux/arm/v7", "linux/arm/v7"),
         # an arm entry without a variant is arm/v7 for containerd
         (["linux/arm"], "linux/arm/v7", "linux/arm", "linux/arm"),
         # the os must match
