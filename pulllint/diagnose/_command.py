@@ -205,7 +205,7 @@ def _pod_contexts(cluster: Cluster) -> dict[tuple[str | None, str | None], PodCo
     from pulllint.diagnose._pipeline import PodContext
 
     return {
-        key: PodContext(secrets.describe(), anonymous=not secrets.usable)
+        key: PodContext(secrets.describe(), anonymous=not secrets.usable, secrets=secrets.usable)
         for key, secrets in cluster.secrets.items()
     }
 

@@ -26,6 +26,7 @@ class Where(NamedTuple):
     container: str | None = None
     node: str | None = None
     image: str | None = None
+    secrets: tuple[str, ...] = ()  # the pod's usable pull secrets, by name (--kubectl)
 
 
 class Texts(NamedTuple):
@@ -218,7 +219,7 @@ def _refused(c: Classification, where: Where, image: str, host: str, message: st
         "(PL201).",
         "Renew the token or password in the pull secret (a fresh docker login, a new robot/deploy token "
         "with pull scope) and check that the account may read the repository.",
-        "kubectl get secret <secret> -n "
+        f"kubectl get secret {_q(where.secrets[0]) if where.secrets else '<secret>'} -n "
         f"{_q(where.namespace or '<namespace>')} -o jsonpath='{{.data.\\.dockerconfigjson}}' | base64 -d "
         "| jq '.auths | keys'   # hosts only; then: docker login " + host,
     )

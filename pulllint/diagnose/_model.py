@@ -33,3 +33,4 @@ class PodContext(NamedTuple):
 
     note: str  # e.g. "the pod has no pull secret ...", shown with the diagnosis
     anonymous: bool  # no usable pull secret: the kubelet pulled without credentials
+    secrets: tuple[str, ...] = ()  # the names of the pull secrets the kubelet could use

@@ -175,7 +175,7 @@ def _diagnosis(
         notes = (f"cluster: {context.note}",)
         if context.anonymous and result.cause == "credentials-refused":
             result = result._replace(cause="no-credentials", klass=None)
-    where = Where(pod, namespace, container, node, image)
+    where = Where(pod, namespace, container, node, image, context.secrets if context else ())
     texts = explain(result, where, failure.message)
     return Diagnosis(
         failure.line,

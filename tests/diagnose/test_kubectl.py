@@ -83,6 +83,7 @@ def test_a_present_pull_secret_keeps_the_refusal(
     _, diagnoses, _ = _diagnose(capsys, "-n", "prod")
     assert (diagnoses[0]["cause"], diagnoses[0]["rule"]) == ("credentials-refused", "PL403")
     assert "pull secrets (its own): acme-pull" in str(diagnoses[0]["explanation"])
+    assert str(diagnoses[0]["triage"]).startswith("kubectl get secret acme-pull -n prod -o jsonpath=")
 
 
 def test_all_namespaces(fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]) -> None:
