@@ -337,3 +337,14 @@ def test_skipped_inputs_are_told_on_stderr(tmp_path: Path) -> None:
     assert b"helm template" in done.stderr and b"| pulllint check -" in done.stderr
     assert b"tsconfig.json:3: info: skipped: not a Kubernetes manifest" in done.stderr
     assert b"pipe.yaml: info: skipped: a named pipe (FIFO)" in done.stderr
+
+
+def test_a_long_source_line_is_linear_for_annotations_too(tmp_path: Path) -> None:
+    # The CI formats map Helm output back to its templates, reading `# Source:` lines of stdin.
+    spaces = " " * 100_000
+    stream = f"---\n# Source: chart/templates/a.yaml{spaces}x{spaces}\n" + POD.format(name="a", image="Bad:1")
+    started = time.monotonic()
+    done = check("--format", "github", "-", cwd=tmp_path, stdin=stream.encode(), timeout=120)
+    assert time.monotonic() - started < 30
+    _no_traceback(done)
+    assert done.returncode == 1 and b"PL101" in done.stdout

@@ -61,7 +61,8 @@ MAPPED_KEYS = ("image", "imagePullPolicy")
 
 _KEY_LINE = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*:(?:[ \t]|$)""")
 _CHART_NAME = re.compile(r"""^name[ \t]*:[ \t]*["']?([^"'#\s]+)""", re.MULTILINE)
-_SOURCE = re.compile(r"^# Source: *(\S[^\r\n]*?) *$")
+# The last captured character is not a space, so the match never rescans trailing spaces: linear time.
+_SOURCE = re.compile(r"^# Source: *(\S(?:[^\r\n]*[^ \r\n])?) *$")
 _DOCUMENT_START = re.compile(r"^---(?:[ \t]|$)")
 
 
