@@ -309,6 +309,8 @@ def _verdict(d: Diagnosis, query: object, facts: ImageFacts) -> str:
         return f"the repository {ref.name} does not exist."
     if status == "missing-or-private":
         return f"anonymous access to {ref.name} is refused: the repository does not exist or is private."
+    if status == "credentials-required":
+        return f"{ref.domain} requires credentials for {ref.name}: anonymous pulls are refused."
     if status == "unauthorized":
         label = facts.credential_label or "the credentials"
         return f"{label} refused by {ref.domain}."

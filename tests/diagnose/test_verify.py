@@ -169,7 +169,7 @@ def test_kubectl_verify_without_rights_on_secrets(
         in out
     )
     assert "verified without them" in out
-    assert "registry now: not verified: " in out and "authentication required" in out
+    assert f"registry now: {host} requires credentials for {host}/app: anonymous pulls are refused." in out
 
 
 def test_kubectl_verify_asks_for_the_nodes_platform(
