@@ -257,3 +257,27 @@ def test_kubectl_verify_with_the_service_accounts_pull_secret(
     assert "  cluster: pull secrets (its ServiceAccount builder's): regcred\n" in out
     assert f"secret prod/regcred for {host} may read it now" in out
     assert PASSWORD not in out
+
+
+def test_no_pull_secret_outlives_the_run(
+    basic_registry: Registry, fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import secrets
+    import sys
+
+    from tests.test_architecture import _walk_for
+
+    host = basic_registry.host
+    password = "pw-" + secrets.token_hex(16)
+    fake_kubectl.write("pods.json", [_stuck_pod(basic_registry.ref("app:1.25.0"), host)])
+    fake_kubectl.write("secrets.json", [_secret(host, password)])
+    assert main(["diagnose", "--kubectl", "-n", "prod", "--verify"]) == 0
+    assert password not in capsys.readouterr().out
+    gc.collect()
+    roots: list[object] = [
+        module
+        for name, module in list(sys.modules.items())
+        if module is not None and not name.startswith(("tests", "_pytest", "pytest", "pluggy", "__main__"))
+    ]
+    assert _walk_for((password,), roots) == []
