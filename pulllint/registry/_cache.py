@@ -221,6 +221,7 @@ class DiskCache:
         self._expiry: dict[ImageQuery, float | None] = {}
         # Whether `read` answered from the snapshot of the whole set (then there is nothing to write).
         self.snapshot_hit = False
+        self._writes = 0
 
     @property
     def directory(self) -> Path:
@@ -355,9 +356,14 @@ class DiskCache:
         if snapshot is not None:
             self.snapshot_hit = True
             return snapshot
+        try:
+            present = set(os.listdir(self._dir))  # one call instead of an open per absent answer
+        except OSError:
+            return {}
         hits: dict[ImageQuery, ImageFacts] = {}
         for query in queries:
-            facts = self.get(query)
+            path = self._path(query)
+            facts = self.get(query) if path is not None and path.name in present else None
             if facts is not None:
                 hits[query] = facts
         return hits
@@ -574,19 +580,19 @@ class DiskCache:
         return not _fresh(doc.get("expires_at"), now)
 
     def _write(self, path: Path, doc: Mapping[str, object]) -> None:
-        """Atomically: a temporary file in the same folder renamed over the old one (mode 0600)."""
-        tmp: str | None = None
+        """Atomically: a temporary file in the same folder (mode 0600, created exclusively) renamed
+        over the old one."""
+        self._writes += 1
+        tmp = self._dir / f".tmp-{os.getpid()}-{id(self):x}-{self._writes}-{path.name}"
+        data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
         try:
-            import tempfile
-
-            fd, tmp = tempfile.mkstemp(dir=self._dir, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, separators=(",", ":"))
-            os.replace(tmp, path)
-            tmp = None
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+            return
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
