@@ -15,9 +15,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pulllint.baseline import Baseline
 from pulllint.config import Config, ConfigError, PolicySection
 from pulllint.context import INDEXED_KIND, load_context
 from pulllint.diagnostics import Diagnostic, Finding, Position, Severity, Source
@@ -33,6 +32,9 @@ from pulllint.rulepacks import PackEntry, builtin_entries, entries_by_code, load
 from pulllint.rules import RegistryNeed, Rule, RuleContext, RuleOption, all_rules
 from pulllint.rules._packs import PackRule, pack_rule
 from pulllint.suppression import Suppressor, UnusedSuppression
+
+if TYPE_CHECKING:
+    from pulllint.baseline import Baseline
 
 # The resolver seam: the run's unique questions in, the registry's answers out. The CLI passes the
 # registry's (`pulllint.registry.facts_provider`); tests pass their own.
