@@ -83,9 +83,12 @@ _NOT_FAILURE = re.compile(
     r"|already present on machine|Created container|Started container",
     re.IGNORECASE,
 )
+# A plain line is a failure message when it says something of the kind (the cause table's vocabulary).
 _PULLISH = re.compile(
-    r"pull|image|manifest|registry|x509|dial tcp|unauthorized|denied|toomanyrequests|not found|timeout"
-    r"|timed out|no space left|lookup ",
+    r"pull|image|manifest|registry|reference|platform|x509|certificate|tls|dial tcp|lookup |no such host"
+    r"|name resolution|refused|no route|unreachable|reset by peer|EOF|timeout|timed out|deadline"
+    r"|unauthorized|authentication|credentials|denied|forbidden|insufficient_scope|toomanyrequests"
+    r"|too many requests|rate limit|\b429\b|not found|no space left|disk quota",
     re.IGNORECASE,
 )
 _MESSAGE_START = re.compile(
