@@ -274,3 +274,13 @@ def test_kubectl_get_events_table_rows() -> None:
         ),
         (3, None, "web-1", "web", "nginx:bad", "tag-not-found", None),
     ]
+
+
+def test_a_bare_inner_error_is_still_a_message() -> None:
+    text = (
+        "rpc error: code = DeadlineExceeded desc = context deadline exceeded\nconnect: connection refused\n"
+    )
+    assert [(d.line, d.cause, d.klass) for d in diagnose_text(text)] == [
+        (1, "unreachable", "timeout"),
+        (2, "unreachable", "refused"),
+    ]
