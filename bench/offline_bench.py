@@ -53,11 +53,12 @@ with open(sys.argv[1], encoding="utf-8") as handle:
 print(count)
 """
 # The floor for a stream some of whose documents libyaml 0.1 refuses: each document composed by the C
-# parser, and the refused ones again by the pure parser.
+# parser, the refused ones again by the pure parser, and every node visited (as BASELINE).
 BASELINE_PURE_FALLBACK = """
 import sys
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, SequenceNode
 c_parser, pure_parser = YAML(typ="safe", pure=False), YAML(typ="safe", pure=True)
 count = 0
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -66,7 +67,16 @@ for document in text.split("\\n---\\n"):
         roots = list(c_parser.compose_all(document))
     except YAMLError:
         roots = list(pure_parser.compose_all(document))
-    count += len(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
 print(count)
 """
 SMALL = """apiVersion: apps/v1
