@@ -305,7 +305,9 @@ class Resolver:
                 attempt = Attempt(ask, credential)
                 try:
                     facts = await self._attempt(attempt)
-                except Denied:
+                except (Denied, Failure):
+                    # The user's own credentials are a courtesy check: whatever happens to them, the
+                    # pod's verdict is what the registry said to the anonymous request.
                     tried.append(credential.origin)
                     continue
                 return facts._replace(
