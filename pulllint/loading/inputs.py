@@ -336,6 +336,22 @@ class InputFile:
             )
 
 
+def read_stdin(max_bytes: int | None = None, idle_seconds: float = reader.DEFAULT_IDLE_SECONDS) -> bytes:
+    """All of standard input through the bounded reader, for a caller that needs its bytes as well as
+    the check (the CI formats map Helm output back to its templates); put them back with
+    `sys.stdin = io.TextIOWrapper(io.BytesIO(data))` for `InputFile("-")`. Raises InputError when stdin
+    is empty, larger than the size cap, or silent for longer than `idle_seconds`."""
+    limit = max_bytes if max_bytes is not None else reader.max_bytes_from_environment()
+    try:
+        spool = reader.spool_stream(sys.stdin.buffer, limit, idle_seconds)
+    except OSError as error:
+        raise InputError(f"stdin: {error}") from None
+    with spool:
+        if _blank(spool):
+            raise InputError(EMPTY_STDIN)
+        return spool.read()
+
+
 def _template_file_notice(name: str, chart: str) -> Notice:
     return Notice(
         name,

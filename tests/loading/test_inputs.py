@@ -237,3 +237,16 @@ def test_file_names_that_are_not_utf8_are_kept_and_printed_escaped(tmp_path: Pat
     assert str(notice).startswith(f"{tmp_path}/pipe\\xff.yaml: info: skipped")
     str(notice).encode("utf-8")
     assert display_path("plain/ü.yaml") == "plain/ü.yaml"
+
+
+def test_read_stdin_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulllint.loading.inputs import read_stdin
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"kind: Pod\n")))
+    assert read_stdin() == b"kind: Pod\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x" * 4096)))
+    with pytest.raises(InputError, match="stdin: input is larger than the size cap of 1 KiB"):
+        read_stdin(max_bytes=1024)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b" \n")))
+    with pytest.raises(InputError, match="no input on stdin"):
+        read_stdin()
