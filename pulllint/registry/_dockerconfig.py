@@ -30,8 +30,10 @@ from pathlib import Path
 
 from pulllint.hosts import DOCKER_HUB_DOMAIN, canonical_host, docker_config_key
 from pulllint.model.credentials import RegistryCredential
+from pulllint.registry._cache import load_json
 
 HUB_SERVER_URL = "https://index.docker.io/v1/"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,8 @@ def load_files(env: dict[str, str] | None = None) -> list[ConfigFile]:
     """Every readable configuration file; unreadable or malformed ones are skipped silently."""
     loaded: list[ConfigFile] = []
     for path in candidate_files(env):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+        # Bounded like the cache: a regular file of sane size (never a FIFO, never /dev/zero).
+        doc = load_json(path, MAX_CONFIG_BYTES)
         if not isinstance(doc, dict):
             continue
         auths_raw = doc.get("auths")
@@ -213,7 +213,7 @@ class DockerCredentials:
             return None  # "credentials not found in native keychain" and friends
         try:
             doc = json.loads(stdout)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(doc, dict):
             return None

@@ -169,3 +169,20 @@ def test_pruning_keeps_fresh_and_permanent_answers(tmp_path: Path) -> None:
     cache.prune(force=True)
     again = resolve([by_digest], settings, transport=Counting().transport)
     assert again[by_digest].from_cache  # a digest answer never expires
+
+
+@pytest.mark.parametrize("how", ["fifo", "deep", "dev-zero"])
+def test_a_hostile_docker_config_is_skipped(basic_registry: Registry, tmp_path: Path, how: str) -> None:
+    """The user's docker config is read (the registry refuses anonymous pulls) and skipped, bounded."""
+    config = Path(os.environ["HOME"]) / ".docker" / "config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    if how == "fifo":
+        os.mkfifo(config)
+    elif how == "deep":
+        config.write_text("[" * 100_000 + "]" * 100_000)
+    else:
+        config.symlink_to("/dev/zero")
+    settings = RegistrySettings(cache_dir=str(tmp_path / "c"), use_docker_config=True, timeout_seconds=5)
+    q = query(basic_registry.ref("app:1.25.0"))
+    facts = _bounded(10, lambda: resolve([q], settings)[q])
+    assert getattr(facts, "status", None) is Status.CREDENTIALS_REQUIRED
