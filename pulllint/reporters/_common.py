@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import Report
+from pulllint.reporters._types import Report
 
 # The path the loader gives to documents read from standard input.
 STDIN_PATH = "-"

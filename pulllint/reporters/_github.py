@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, AnnotationLimits, RenderOptions, Report
 from pulllint.reporters._common import STDIN_PATH, plural, posix_path, summary_line
+from pulllint.reporters._types import DEFAULT_OPTIONS, AnnotationLimits, RenderOptions, Report
 
 COMMANDS: dict[Severity, str] = {
     Severity.ERROR: "error",

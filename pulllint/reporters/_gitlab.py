@@ -27,7 +27,6 @@ import json
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import (
     STDIN_PATH,
     by_location,
@@ -36,6 +35,7 @@ from pulllint.reporters._common import (
     posix_path,
     stable_hash,
 )
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 SEVERITIES: dict[Severity, str] = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 

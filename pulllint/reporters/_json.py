@@ -40,8 +40,8 @@ import json
 from typing import Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, count_by_severity
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 FORMAT_VERSION = 1
 

@@ -26,9 +26,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from pulllint.diagnostics import Diagnostic
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, posix_path
 from pulllint.reporters._text import format_line
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from pulllint.diagnostics import Diagnostic
-from pulllint.reporters import RenderOptions
 from pulllint.reporters._common import STDIN_PATH, landing_path
+from pulllint.reporters._types import RenderOptions
 
 
 class Landed(NamedTuple):

@@ -28,8 +28,8 @@ from __future__ import annotations
 import re
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import SEVERITIES_DESC, STDIN_PATH, posix_path, summary_line
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 _ICONS: dict[Severity, str] = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.INFO: "🔵"}
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>|~])")

@@ -36,9 +36,9 @@ from typing import Any
 from urllib.parse import quote
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report, RuleInfo
 from pulllint.reporters._common import STDIN_PATH, disambiguate, posix_path, stable_hash
 from pulllint.reporters._landing import Landed
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report, RuleInfo
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/pulllint/pulllint"

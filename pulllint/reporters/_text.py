@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report
 from pulllint.reporters._common import by_location, summary_line
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"

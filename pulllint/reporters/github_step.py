@@ -29,8 +29,9 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from pulllint.diagnostics import Diagnostic, Severity
-from pulllint.reporters import DEFAULT_OPTIONS, RenderOptions, Report, _github, _markdown
+from pulllint.reporters import _github, _markdown
 from pulllint.reporters._common import clean_report
+from pulllint.reporters._types import DEFAULT_OPTIONS, RenderOptions, Report
 
 # GitHub refuses a job summary over 1 MiB (per step): the summary leaves rows out to stay under it.
 SUMMARY_LIMIT = 1_000_000
@@ -177,7 +178,7 @@ class _State:
         handle.flush()
 
     def report(self, template: Report) -> Report:
-        from pulllint.reporters import RuleInfo
+        from pulllint.reporters._types import RuleInfo
 
         rules = {
             code: template.rules.get(code) or RuleInfo(code, name, Severity.INFO, name, "")
