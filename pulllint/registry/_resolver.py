@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -101,8 +101,8 @@ class Ask:
     def host(self) -> str:
         return self.endpoint.hostport
 
-    def facts(self, status: Status, **fields: object) -> ImageFacts:
-        return ImageFacts(self.reference, status, **fields)  # type: ignore[arg-type]
+    def facts(self, status: Status, **fields: Any) -> ImageFacts:
+        return ImageFacts(self.reference, status, **fields)
 
 
 @dataclass
