@@ -74,8 +74,9 @@ def _boundaries(message: str) -> tuple[list[tuple[int, int]], list[tuple[int, in
 
 def split_message(message: str, room: int | None = None) -> tuple[str, str]:
     """(headline, explanation): cut at the first `: ` or `; ` outside quotes and brackets, or, when that
-    headline would not fit in `room` characters, at the last earlier `, ` or ` (` that fits (else the
-    first of them); the explanation is empty when there is no place to cut."""
+    headline would not fit in `room` characters, at the last earlier `, ` or ` (` that fits (without a
+    `: ` or `; `, the first of them when none fits); the explanation is empty when there is no place to
+    cut."""
     primary, secondary = _boundaries(message)
     cut = primary[0] if primary else None
     if room is not None and (cut is None or cut[0] > room):
@@ -83,7 +84,7 @@ def split_message(message: str, room: int | None = None) -> tuple[str, str]:
         fitting = [bound for bound in earlier if bound[0] <= room]
         if fitting:
             cut = fitting[-1]
-        elif earlier:
+        elif cut is None and earlier:  # one long sentence: at least its first part on the line
             cut = earlier[0]
     if cut is None:
         return message, ""

@@ -188,3 +188,11 @@ def test_a_headline_too_long_is_cut_at_an_earlier_comma_or_parenthesis() -> None
         == "image 'x:1' is on Amazon ECR (account 1, region r) and no secret covers it"
     )
     assert split_message(message, room=10)[0] == "image 'x:1' is on Amazon ECR"  # none fits: the shortest
+
+
+def test_a_short_headline_is_not_cut_further_when_nothing_would_fit() -> None:
+    from pulllint.reporters._text import split_message
+
+    message = "could not verify 127.0.0.1:1/team/app:1.0 (refused): connection refused by 127.0.0.1:1"
+    assert split_message(message, room=20)[0] == "could not verify 127.0.0.1:1/team/app:1.0 (refused)"
+    assert split_message(message, room=45)[0] == "could not verify 127.0.0.1:1/team/app:1.0"
