@@ -10,10 +10,10 @@
 * A message is printed whole when its line fits `RenderOptions.width` (default 100 columns). Otherwise
   the line ends after the message's headline (the text before its first `: ` or `; ` outside quotes
   and brackets, or at an earlier `, ` or ` (` when that headline is still too long) and the rest, the
-  explanation, is printed once, wrapped, on `why:` lines under the
-  first finding of that rule with that explanation (quoted values and numbers aside): the same
-  explanation is not repeated for every Docker Hub image. The whole message is always in
-  `--format json` and SARIF, and the rule's documentation in `pulllint rule CODE`.
+  explanation, is printed once, wrapped, on `why:` lines under the first finding of that rule with that
+  explanation (the same first clause, quoted values and numbers aside): the same explanation is not
+  repeated for every Docker Hub image. The whole message is always in `--format json` and SARIF, and
+  the rule's documentation in `pulllint rule CODE`.
 * The suggested fix, when there is one, is on an indented `fix:` line (`show_fixes=False` leaves it out).
 * A document rendered from a Helm template ends its line with ` [template: PATH]`, or, when that does not
   fit, has it on an indented line of its own.
@@ -92,7 +92,10 @@ def split_message(message: str, room: int | None = None) -> tuple[str, str]:
 
 
 def _explanation_key(code: str, explanation: str) -> tuple[str, str]:
-    return code, _NUMBER.sub("0", _QUOTED.sub("''", explanation))
+    """Explanations of one rule that share their first clause (quoted values and numbers aside) are the
+    same explanation: the rest is detail of one workload (its kind, its replicas)."""
+    first = split_message(explanation)[0]
+    return code, _NUMBER.sub("0", _QUOTED.sub("''", first))
 
 
 def _location(diagnostic: Diagnostic) -> str:

@@ -126,10 +126,13 @@ def test_long_message_is_cut_to_its_headline_and_explained_once() -> None:
     assert lines[-2].startswith("Explanations are shown once per rule")
 
 
-def test_a_different_explanation_is_shown() -> None:
+def test_explanations_that_differ_only_in_detail_are_one_explanation() -> None:
     other = dockerhub(50, "nginx:1").message.replace("DaemonSet pulls it once per node", "Job costs a pull")
     output = render(report(dockerhub(29, "a:1"), dockerhub(50, "b:1")._replace(message=other)), "text")
-    assert output.count("    why: the limit is 100") == 2
+    assert output.count("    why: the limit is 100") == 1  # the same first clause: the workload is detail
+    different = other.replace("the limit is 100 pulls", "the quota is 100 pulls")
+    output = render(report(dockerhub(29, "a:1"), dockerhub(50, "b:1")._replace(message=different)), "text")
+    assert output.count("    why: the limit is 100") == 1 and output.count("    why: the quota is 100") == 1
 
 
 def test_short_messages_are_whole_and_the_width_is_an_option() -> None:
