@@ -74,9 +74,9 @@ def _boundaries(message: str) -> tuple[list[tuple[int, int]], list[tuple[int, in
 
 def split_message(message: str, room: int | None = None) -> tuple[str, str]:
     """(headline, explanation): cut at the first `: ` or `; ` outside quotes and brackets, or, when that
-    headline would not fit in `room` characters, at the last earlier `, ` or ` (` that fits (without a
-    `: ` or `; `, the first of them when none fits); the explanation is empty when there is no place to
-    cut."""
+    headline would not fit in `room` characters, at the last earlier `, ` or ` (` that fits (when none
+    fits, the first of them if it halves the headline); the explanation is empty when there is no place
+    to cut."""
     primary, secondary = _boundaries(message)
     cut = primary[0] if primary else None
     if room is not None and (cut is None or cut[0] > room):
@@ -84,8 +84,8 @@ def split_message(message: str, room: int | None = None) -> tuple[str, str]:
         fitting = [bound for bound in earlier if bound[0] <= room]
         if fitting:
             cut = fitting[-1]
-        elif cut is None and earlier:  # one long sentence: at least its first part on the line
-            cut = earlier[0]
+        elif earlier and (cut is None or earlier[0][0] <= cut[0] // 2):
+            cut = earlier[0]  # nothing fits: the first part, when that at least halves the line
     if cut is None:
         return message, ""
     return message[: cut[0]], message[cut[1] :].strip()

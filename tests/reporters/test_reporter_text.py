@@ -199,3 +199,17 @@ def test_a_short_headline_is_not_cut_further_when_nothing_would_fit() -> None:
     message = "could not verify 127.0.0.1:1/team/app:1.0 (refused): connection refused by 127.0.0.1:1"
     assert split_message(message, room=20)[0] == "could not verify 127.0.0.1:1/team/app:1.0 (refused)"
     assert split_message(message, room=45)[0] == "could not verify 127.0.0.1:1/team/app:1.0"
+
+
+def test_a_long_headline_is_cut_where_it_halves_even_if_it_does_not_fit() -> None:
+    from pulllint.reporters._text import split_message
+
+    message = (
+        "image 'x.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.0' is on Amazon ECR (account 1, region"
+        " eu-west-1) and no pull secret of the pod covers it, so the node pulls it with its own identity:"
+        " the node's IAM role needs ecr:BatchGetImage"
+    )
+    assert (
+        split_message(message, room=30)[0]
+        == "image 'x.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.0' is on Amazon ECR"
+    )
