@@ -16,7 +16,7 @@
    of the stream (documents are checked in batches); what grows is the list of findings reported.
 4. Hostile input, each a whole process with its CPU time: a `kind: List` alias bomb of 10^9 objects
    in under 1.5 KB, a `# Source:` line of 100k spaces, 100k inline suppressions in one document
-   (rules PL0 and PL1 only, so that the time is the loader's, not that of reporting 100k PL003).
+   (rules PL001 and PL1 only, so that the time is the loader's, not that of reporting 100k PL003).
    Target: each well under the time of the 5000-workload stream (they used to take 37 s to forever).
 Each command runs in its own process; the median CPU time (user + system) of several runs is reported.
 """
@@ -213,11 +213,11 @@ def main() -> None:
             )
         del baseline_rss, checked_rss
 
-        # PL0 and PL1 only: 100k unused suppressions would otherwise time the JSON encoding of 100k
+        # PL001 and PL1 only: 100k unused suppressions would otherwise time the JSON encoding of 100k
         # PL003 findings, not the loader.
-        print("hostile input (whole process, CPU time; --select PL0,PL1):")
+        print("hostile input (whole process, CPU time; --select PL001,PL1):")
         for label, path in _hostile(directory).items():
-            elapsed, rss = _run([*PULLLINT[:-2], "--select", "PL0,PL1", "--format", "json", str(path)], 1)
+            elapsed, rss = _run([*PULLLINT[:-2], "--select", "PL001,PL1", "--format", "json", str(path)], 1)
             print(f"  {label:32s} {elapsed:6.2f} s  {rss / 1024:6.1f} MiB")
 
 
