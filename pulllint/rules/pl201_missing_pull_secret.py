@@ -10,7 +10,7 @@ from pulllint.model.hosts import HostKind
 from pulllint.model.objects import Container
 from pulllint.model.pullsecrets import CredentialVerdict
 from pulllint.rules import Rule, RuleContext, container_finding
-from pulllint.rules._credentials import images_on
+from pulllint.rules._credentials import ImageCredentials, images_on
 from pulllint.rules._facts import pulls_anonymously
 
 
@@ -62,7 +62,7 @@ class MissingPullSecret(Rule):
     summary = "A private registry's image, and the pod has no pull secret (own or its ServiceAccount's)."
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        for image in images_on(ctx, HostKind.PRIVATE):
+        for image in (*images_on(ctx, HostKind.PRIVATE), *_confirmed_elsewhere(ctx)):
             container, ref, host, secrets = image.container, image.ref, image.host, image.secrets
             verdict = image.verdict
             if verdict not in _NONE or pulls_anonymously(ctx, container):
@@ -99,6 +99,12 @@ class MissingPullSecret(Rule):
 
 
 _NONE = (CredentialVerdict.NO_SECRETS, CredentialVerdict.ACCOUNT_UNKNOWN)
+
+
+def _confirmed_elsewhere(ctx: RuleContext) -> Iterator[ImageCredentials]:
+    """Images on hosts presumed public or local that the registry, asked online, says need credentials."""
+    for kind in (HostKind.PUBLIC, HostKind.LOCAL):
+        yield from (image for image in images_on(ctx, kind) if _confirmed(ctx, image.container))
 
 
 def _confirmed(ctx: RuleContext, container: Container) -> bool:

@@ -136,3 +136,15 @@ def test_a_bug_in_the_resolver_exits_2(
     assert code == 2
     assert "internal error" in captured.err and "injected bug" in captured.err
     assert "PL405" not in captured.out  # never turned into "could not verify"
+
+
+def test_pl201_confirmed_on_a_host_presumed_public(
+    basic_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loopback is presumed not to need a pull secret; the registry's 401 says otherwise: PL201."""
+    account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default}\n"
+    code = _run(tmp_path, [account, _pod("anon", basic_registry.ref("app:1.25.0"))])
+    found = _diagnostics(capsys)
+    assert code == 1
+    assert [(d["code"], d["severity"]) for d in found] == [("PL201", "error")]
+    assert "the registry confirmed it" in found[0]["message"]
