@@ -229,7 +229,8 @@ class Runner:
             for key, value in os.environ.items()
             if not key.startswith(("GITHUB_", "RUNNER_", "INPUT_", "PULLLINT", "PIP_REQUIRE"))
         }
-        base.pop("VIRTUAL_ENV", None)
+        for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):  # nothing of this test's interpreter
+            base.pop(name, None)
         return {
             **base,
             "PATH": self.path,

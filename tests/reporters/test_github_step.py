@@ -214,6 +214,7 @@ def test_pre_commit_batches_write_one_coherent_summary(tmp_path: Path) -> None:
     temp = tmp_path / "runner-temp"
     temp.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "PULLLINT"))}
+    env.pop("PYTHONPATH", None)  # the hook runs pulllint as pre-commit installed it
     env.update(
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
         NO_COLOR="1",
