@@ -169,8 +169,12 @@ def _run(command: list[str], runs: int) -> tuple[float, int]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # measure with bytecode caches, as installed
+    # This checkout's pulllint, run from the temporary folder: no repository around the stream, so the
+    # check reads the stream alone (in a repository, its other manifests are read as context too).
+    os.environ["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory() as temp:
         directory = Path(temp)
+        os.chdir(directory)
         stream = _stream(n, directory)
         lines = stream.read_text(encoding="utf-8").count("\n")
         baseline, baseline_rss = _run([sys.executable, "-c", BASELINE, str(stream)], 3)
