@@ -563,7 +563,11 @@ def json_counts(runner: Runner, *args: str) -> Counter[tuple[str, str]]:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "GITHUB_ACTIONS": "", "GITHUB_STEP_SUMMARY": ""},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
+            "GITHUB_ACTIONS": "",
+            "GITHUB_STEP_SUMMARY": "",
+        },
     )
     document = json.loads(completed.stdout)
     return Counter((d["code"], d["severity"]) for d in document["diagnostics"])
