@@ -36,13 +36,14 @@ import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, PlatformMatch, Runtime, Status
 from pulllint.registry._refs import image_string
 from pulllint.registry._settings import RegistrySettings
 
-FORMAT = 2
+FORMAT = 3
 SUBDIR = "registry-v1"
 MAX_ENTRY_BYTES = 256 * 1024  # one answer (its nearest tags and details are short)
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # a whole set of answers (~300 bytes per image)
@@ -115,7 +116,7 @@ def _serialize(facts: ImageFacts) -> dict[str, object]:
         "digest": facts.digest,
         "platforms": None if facts.platforms is None else _platform_list(facts.platforms),
         "platform_matches": [
-            [str(m.wanted), None if m.chosen is None else str(m.chosen), m.runtime.value, m.single_manifest]
+            [list(m.wanted), None if m.chosen is None else list(m.chosen), m.runtime.value, m.single_manifest]
             for m in facts.platform_matches
         ],
         "nearest_tags": list(facts.nearest_tags),
@@ -135,17 +136,21 @@ def _opt_str(doc: dict[str, object], key: str) -> str | None:
     raise ValueError(key)
 
 
+def _platform(p: object) -> Platform:
+    if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)):
+        raise ValueError("platform")
+    if p[2] is not None and not isinstance(p[2], str):
+        raise ValueError("variant")
+    return Platform(p[0], p[1], p[2])
+
+
 def _platforms(raw: object) -> tuple[Platform, ...]:
     if not isinstance(raw, list):
         raise ValueError("platforms")
-    items: list[Platform] = []
-    for p in raw:
-        if not (isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)):
-            raise ValueError("platform")
-        if p[2] is not None and not isinstance(p[2], str):
-            raise ValueError("variant")
-        items.append(Platform(p[0], p[1], p[2]))
-    return tuple(items)
+    return tuple(_platform(p) for p in raw)
+
+
+_RUNTIMES: Mapping[str, Runtime] = MappingProxyType({runtime.value: runtime for runtime in Runtime})
 
 
 def _matches(raw: object) -> tuple[PlatformMatch, ...]:
@@ -153,19 +158,10 @@ def _matches(raw: object) -> tuple[PlatformMatch, ...]:
         raise ValueError("platform_matches")
     matches: list[PlatformMatch] = []
     for m in raw:
-        if not (isinstance(m, list) and len(m) == 4 and isinstance(m[0], str) and isinstance(m[2], str)):
+        if not (isinstance(m, list) and len(m) == 4 and isinstance(m[2], str) and m[2] in _RUNTIMES):
             raise ValueError("platform_match")
-        chosen = m[1]
-        if chosen is not None and not isinstance(chosen, str):
-            raise ValueError("chosen")
-        matches.append(
-            PlatformMatch(
-                Platform.parse(m[0]),
-                None if chosen is None else Platform.parse(chosen),
-                Runtime(m[2]),
-                bool(m[3]),
-            )
-        )
+        chosen = None if m[1] is None else _platform(m[1])
+        matches.append(PlatformMatch(_platform(m[0]), chosen, _RUNTIMES[m[2]], m[3] is True))
     return tuple(matches)
 
 
