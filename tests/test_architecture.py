@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import ast
 import base64
-import gc
 import json
+import os
 import re
 import secrets
+import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
-
-from pulllint.cli import main
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pulllint"
 
@@ -103,35 +101,51 @@ def test_the_engine_names_no_rule() -> None:
     assert re.findall(r"\bPL[0-9]{3}\b", source) == []
 
 
-def _walk_for(needles: tuple[str, ...], roots: list[object]) -> list[str]:
-    """Where, from `roots` and everything they reference, a string or bytes holding a needle is."""
-    seen: set[int] = set()
-    stack: list[tuple[object, str]] = [(root, getattr(root, "__name__", "?")) for root in roots]
-    hits: list[str] = []
+# Run in a fresh interpreter: the CLI's main() in-process, then a walk from every module's globals
+# through everything they reference (a pytest process would walk the whole test session's objects).
+_LEAK_PROBE = r"""
+import gc, sys, types
+
+
+def probe():
+    # The needles come on stdin and live only in this frame: nothing of the probe is module state.
+    needles = tuple(sys.stdin.read().split())
+    from pulllint.cli import main
+
+    code = main(sys.argv[1:])
+    gc.collect()
+    seen, hits = set(), []
+    stack = [m for n, m in list(sys.modules.items()) if m is not None and n != "__main__"]
     encoded = tuple(n.encode() for n in needles)
-    while stack:
-        obj, where = stack.pop()
+    budget = 20_000_000
+    while stack and budget:
+        obj = stack.pop()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
+        budget -= 1
         if isinstance(obj, str):
             if any(n in obj for n in needles):
-                hits.append(where)
+                hits.append(obj[:80])
             continue
         if isinstance(obj, (bytes, bytearray)):
             if any(n in obj for n in encoded):
-                hits.append(where)
+                hits.append(repr(obj[:80]))
             continue
         if isinstance(obj, (int, float, bool, type(None), types.FrameType)):
-            continue  # a frame is the test's own stack, not state
-        stack.extend((child, where) for child in gc.get_referents(obj))
-    return hits
+            continue
+        stack.extend(gc.get_referents(obj))
+    print("exit", code, "walked", len(seen), "budget left", budget, file=sys.stderr)
+    print("found in module state:" if hits else "clean", *hits[:5], file=sys.stderr)
+    return 3 if hits or not budget else 0
+
+
+sys.exit(probe())
+"""
 
 
 @pytest.mark.parametrize("online", [False, True], ids=["offline", "registry"])
-def test_no_credential_outlives_the_run(
-    tmp_path: Path, online: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_no_credential_outlives_the_run(tmp_path: Path, online: bool) -> None:
     password = "pw-" + secrets.token_hex(16)
     auth = base64.b64encode(f"robot:{password}".encode()).decode()
     config = json.dumps({"auths": {"127.0.0.1:9": {"auth": auth}}})
@@ -144,19 +158,21 @@ def test_no_credential_outlives_the_run(
         "  containers: [{name: app, image: '127.0.0.1:9/team/app:1.0'}]\n",
         encoding="utf-8",
     )
-    monkeypatch.setenv("PULLLINT_CACHE_DIR", str(tmp_path / "cache"))
-    args = ["check", "--format", "json", "--no-docker-config", "--cache-dir", str(tmp_path / "cache")]
+    cache = tmp_path / "cache"
+    args = ["check", "--format", "json", "--no-docker-config", "--cache-dir", str(cache)]
     # Port 9 on loopback is closed: the registry wing gets the credential and is refused at once.
-    code = main([*args, *(() if online else ("--offline",)), str(manifest)])
-    output = capsys.readouterr()
-    assert code in (0, 1) and json.loads(output.out)["version"]
-    assert password not in output.out + output.err and auth not in output.out + output.err
-    del config, manifest
-    gc.collect()
-    roots: list[object] = [
-        module
-        for name, module in list(sys.modules.items())
-        if module is not None and not name.startswith(("tests", "_pytest", "pytest", "pluggy", "__main__"))
-    ]
-    assert _walk_for((password, auth), roots) == []
+    args += [] if online else ["--offline"]
+    env = {**os.environ, "PULLLINT_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LEAK_PROBE, *args, str(manifest)],
+        input=f"{password} {auth}",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["version"]
+    assert password not in done.stdout + done.stderr and auth not in done.stdout
     assert not any(password in path.read_text(errors="replace") for path in tmp_path.rglob("*.json"))

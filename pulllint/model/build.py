@@ -57,6 +57,8 @@ _MODEL_LISTS = (
 )
 _CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
 _DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
+# An `image` key as YAML or JSON writes it (a plain, single- or double-quoted key); see add_piece.
+_IMAGE_KEY = re.compile(r"""(?:^|[\s{,?"'-])image["']?[ \t]*:""", re.MULTILINE)
 _DOCKER_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 # Objects that make a Secret in the cluster, by kind, with the API groups that define them.
 _SECRET_MAKERS = {"SealedSecret": ("bitnami.com",), "ExternalSecret": ("external-secrets.io",)}
@@ -94,6 +96,9 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
         text = text.replace("\t", " ")
     if "pulllint:" in text:
         manifests.inline_suppressions.extend(_inline_suppressions(piece.path, text, piece.line_offset))
+    # How many `image` keys the text can hold at most: when the containers read claim as many, PL004's
+    # scan of the document's other nodes would find nothing. Anchors (and so aliases) make it unsure.
+    image_keys = None if "&" in text else len(_IMAGE_KEY.findall(text))
     for document in read_documents(text, split=not is_json, line_offset=piece.line_offset):
         skipped = document.skipped
         if skipped is not None:
@@ -109,7 +114,7 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
             continue
         marks = [(name, len(getattr(manifests, name))) for name in _MODEL_LISTS if hasattr(manifests, name)]
         try:
-            _DocumentReader(manifests, document, source, kinds or builtin_kinds()).read()
+            _DocumentReader(manifests, document, source, kinds or builtin_kinds(), image_keys).read()
         except (RecursionError, _ExpansionTooLarge) as error:
             # Our own walk is shallow, but a pathological key or value may still be deep; and an
             # expansion over budget is refused whole: nothing of the document stays in the model.
@@ -163,6 +168,7 @@ class _DocumentReader:
         "claimed",
         "document",
         "duplicates_seen",
+        "image_keys",
         "kinds",
         "manifests",
         "merged",
@@ -174,8 +180,16 @@ class _DocumentReader:
         "source",
     )
 
-    def __init__(self, manifests: Manifests, document: Document, source: Source, kinds: KindTable) -> None:
+    def __init__(
+        self,
+        manifests: Manifests,
+        document: Document,
+        source: Source,
+        kinds: KindTable,
+        image_keys: int | None = None,
+    ) -> None:
         self.manifests = manifests
+        self.image_keys = image_keys
         self.kinds = kinds
         self.document = document
         self.offset = document.line_offset
@@ -525,6 +539,8 @@ class _DocumentReader:
     def record_unclaimed(self, meta: ObjectMeta, root: MappingNode, entry: KindSpec | None) -> None:
         """`image` values outside `status` that no container took: the kind's entry (or the lack of one)
         does not say where they are."""
+        if self.image_keys is not None and self.image_keys <= len(self.claimed):
+            return  # every `image` key of the text is a container's image already read
         unclaimed = locate.find_images(root, self.claimed, self.pod_nodes)
         if not unclaimed:
             return
