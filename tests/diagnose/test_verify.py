@@ -259,14 +259,37 @@ def test_kubectl_verify_with_the_service_accounts_pull_secret(
     assert PASSWORD not in out
 
 
+def _holders(needle: str, roots: list[object]) -> list[str]:
+    """The modules from which some object reachable (gc referents) is a str or bytes holding `needle`."""
+    import gc
+    import types
+
+    found: list[str] = []
+    seen: set[int] = set()
+    pending: list[tuple[object, str]] = [(root, getattr(root, "__name__", "?")) for root in roots]
+    raw = needle.encode()
+    while pending:
+        obj, owner = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            if needle in obj:
+                found.append(owner)
+        elif isinstance(obj, (bytes, bytearray)):
+            if raw in obj:
+                found.append(owner)
+        elif not isinstance(obj, (int, float, type(None), types.FrameType)):
+            pending.extend((child, owner) for child in gc.get_referents(obj))
+    return found
+
+
 def test_no_pull_secret_outlives_the_run(
     basic_registry: Registry, fake_kubectl: FakeKubectl, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import gc
     import secrets
     import sys
-
-    from tests.test_architecture import _walk_for
 
     host = basic_registry.host
     password = "pw-" + secrets.token_hex(16)
@@ -280,4 +303,4 @@ def test_no_pull_secret_outlives_the_run(
         for name, module in list(sys.modules.items())
         if module is not None and not name.startswith(("tests", "_pytest", "pytest", "pluggy", "__main__"))
     ]
-    assert _walk_for((password,), roots) == []
+    assert _holders(password, roots) == []
