@@ -20,11 +20,13 @@ import os
 import re
 
 _SOURCE_PREFIX = "# Source:"
+# Patterns compiled on first use (by `re`'s cache): they serve broken documents and templates only,
+# and a run without either should not pay for them at start-up.
 # A key `apiVersion` / `kind` at the start of a line (block style), quoted or not.
-_TOP_KEY = re.compile(r"""(?:^|(?<=\r))["']?(apiVersion|kind)["']?[ \t]*:""", re.MULTILINE)
+_TOP_KEY = r"""(?m)(?:^|(?<=\r))["']?(apiVersion|kind)["']?[ \t]*:"""
 # The same keys anywhere, for JSON and flow-style documents.
-_ANY_KEY = re.compile(r"""["']?\b(apiVersion|kind)["']?[ \t]*:""")
-_BLOCK_INDICATOR = re.compile(r"[|>][0-9+-]{0,2}")
+_ANY_KEY = r"""["']?\b(apiVersion|kind)["']?[ \t]*:"""
+_BLOCK_INDICATOR = r"[|>][0-9+-]{0,2}"
 
 
 def helm_source(text: str) -> str | None:
@@ -42,12 +44,12 @@ def helm_source(text: str) -> str | None:
 
 def looks_like_manifest(text: str) -> bool:
     """Whether a document (possibly broken) has top-level `apiVersion` and `kind` keys."""
-    found = {match.group(1) for match in _TOP_KEY.finditer(text)}
+    found = {match.group(1) for match in re.finditer(_TOP_KEY, text)}
     if len(found) == 2:
         return True
     start = text.lstrip(" \t\r\n\ufeff")[:1]
     if start in ("{", "["):
-        found |= {match.group(1) for match in _ANY_KEY.finditer(text)}
+        found |= {match.group(1) for match in re.finditer(_ANY_KEY, text)}
     return len(found) == 2
 
 
@@ -111,7 +113,7 @@ def _opens_block_scalar(code: str) -> bool:
     # The last token of the line is `|` or `>` (with indentation/chomping indicators), after a key or `-`.
     start = max(stripped.rfind(" "), stripped.rfind("\t")) + 1
     token = stripped[start:]
-    if _BLOCK_INDICATOR.fullmatch(token) is None:
+    if re.fullmatch(_BLOCK_INDICATOR, token) is None:
         return False
     before = stripped[:start].rstrip(" \t")
     return before == "" or before.endswith((":", "-"))

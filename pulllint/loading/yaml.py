@@ -33,7 +33,7 @@ MAX_DEPTH = 1_000
 
 _DOCUMENT_START = re.compile(r"^\ufeff?---(?=[ \t\r\n]|$)", re.MULTILINE)
 _NON_BLANK = re.compile(r"^[ \t]*[^ \t\r\n#]", re.MULTILINE)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = r"\r\n|\r|\n"  # compiled on first use: only broken documents need it
 _CONTENT = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.MULTILINE)
 
 
@@ -196,7 +196,7 @@ def _shift(problem: SyntaxProblem, offset: int) -> SyntaxProblem:
 def _last_content_line(piece: str) -> tuple[int, int]:
     """0-based line of the piece's last line that is not blank, and its length; a line ends at `\n`,
     `\r\n` or a lone `\r`, as the parser counts lines."""
-    lines = _LINE_BREAK.split(piece.rstrip(" \t\r\n"))
+    lines = re.split(_LINE_BREAK, piece.rstrip(" \t\r\n"))
     return len(lines) - 1, len(lines[-1])
 
 
