@@ -4,7 +4,8 @@
 * `template_line`: the first line where a Go/Helm template action (`{{ ... }}`) is part of the YAML
   structure, outside comments, quoted scalars and block scalars: such a document is a template, not a
   manifest. A `{{ }}` inside a quoted value or a block scalar (an Alertmanager or Prometheus rule text
-  in rendered output, an unrendered image that PL104 reports) leaves the document a manifest.
+  in rendered output, an unrendered image that PL104 reports) leaves the document a manifest, and so
+  does a GitHub Actions expression `${{ }}`.
 * `looks_like_manifest`: whether a document that cannot be parsed still says it is a Kubernetes object
   (a top-level `apiVersion` and `kind`): only then is a syntax error worth an error.
 * `chart_of_template`: the chart directory of a file under `<chart>/templates/` (a `Chart.yaml` beside
@@ -67,11 +68,21 @@ def template_line(text: str) -> int | None:
                 continue
             block_indent = -1
         code, quote = _code_of(line, quote)
-        if "{{" in code:
+        if _has_action(code):
             return number
         if not quote and _opens_block_scalar(code):
             block_indent = indent
     return None
+
+
+def _has_action(code: str) -> bool:
+    """A `{{` that opens a template action; `${{ }}` is a GitHub Actions expression, not one."""
+    at = code.find("{{")
+    while at >= 0:
+        if at == 0 or code[at - 1] != "$":
+            return True
+        at = code.find("{{", at + 2)
+    return False
 
 
 def _code_of(line: str, quote: str) -> tuple[str, str]:

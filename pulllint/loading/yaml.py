@@ -100,7 +100,9 @@ def read_documents(text: str, *, split: bool = True, line_offset: int = 0) -> It
 
 def _compose_piece(piece: str, offset: int, source: str | None) -> Iterator[Document]:
     template = template_line(piece)
-    if template is not None:
+    # A template of something else (an Ansible playbook, a CI workflow) is no manifest either way: it is
+    # parsed like any other YAML, and skipped silently, or with a notice when it does not parse.
+    if template is not None and looks_like_manifest(piece):
         message = (
             "skipped: a template ({{ }} outside quotes and comments: Helm, Go or Jinja), not a manifest; "
             "check what it renders instead, e.g. helm template CHART | pulllint check -"

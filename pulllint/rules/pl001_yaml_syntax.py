@@ -18,8 +18,9 @@ class YamlSyntax(Rule):
     Only Kubernetes objects are judged. A document without a top-level `apiVersion` and `kind` is
     skipped (values.yaml, CI workflows, lock files); when it is also unparseable, that is one info
     notice per file, never this error. A Helm chart template (a file under a chart's `templates/`) and
-    any document with `{{ }}` template actions outside quotes and comments (Go, Helm, Jinja) is not
-    parsed either: a notice says to check what it renders (`helm template . | pulllint check -`).
+    a Kubernetes object with `{{ }}` template actions outside quotes and comments (Go, Helm, Jinja; a
+    GitHub Actions `${{ }}` is no such action) are not parsed either: a notice says to check what they
+    render (`helm template . | pulllint check -`).
 
     Where pulllint and kubectl agree: YAML 1.2, as kubectl's go-yaml reads it (a document the bundled
     libyaml 0.1 refuses, such as `{docs: https://example.com/x}`, is parsed again by a YAML 1.2 parser

@@ -152,10 +152,10 @@ def test_a_broken_document_that_is_not_a_manifest_is_skipped() -> None:
 @pytest.mark.parametrize(
     ("text", "line"),
     [
-        ("kind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n", 3),
-        ("{{- if .Values.enabled }}\nkind: Pod\n{{- end }}\n", 1),
-        ("kind: Pod\nspec:\n  x: hello {{ .name }} there\n", 3),
-        ("kind: Pod\nspec:\n  x: {a: {{ .b }}}\n", 3),
+        ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n", 4),
+        ("{{- if .Values.enabled }}\napiVersion: v1\nkind: Pod\n{{- end }}\n", 1),
+        ("apiVersion: v1\nkind: Pod\nspec:\n  x: hello {{ .name }} there\n", 4),
+        ("apiVersion: v1\nkind: Pod\nspec:\n  x: {a: {{ .b }}}\n", 4),
     ],
 )
 def test_template_actions_in_the_yaml_structure_make_a_template(text: str, line: int) -> None:
@@ -179,6 +179,15 @@ def test_template_actions_in_the_yaml_structure_make_a_template(text: str, line:
 )
 def test_template_text_inside_values_and_comments_is_not_a_template(text: str) -> None:
     assert template_line(text) is None
+
+
+def test_templates_of_other_tools_are_no_manifests_and_no_notice_when_they_parse() -> None:
+    workflow = "on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.sha }}\n"
+    assert template_line(workflow) is None  # a GitHub Actions expression
+    playbook = "- hosts: all\n  tasks:\n    - debug: msg=hello {{ name }}\n"
+    assert template_line(playbook) == 2
+    [document] = list(read_documents(playbook))
+    assert document.skipped is None and document.problem is None  # parsed; the model skips it
 
 
 def test_helm_source_and_manifest_sniffing() -> None:
