@@ -40,6 +40,17 @@ def test_unknown_format() -> None:
         render(_report(), "yaml")
 
 
+def test_options_by_keyword_or_object() -> None:
+    from pulllint.reporters import RenderOptions
+
+    report = _report()
+    assert render(report, "junit", fail_on=Severity.INFO) == render(
+        report, "junit", options=RenderOptions(fail_on=Severity.INFO)
+    )
+    with pytest.raises(ValueError, match="unknown render option"):
+        render(report, "text", colour=True)
+
+
 def test_data_classes_are_frozen() -> None:
     with pytest.raises(AttributeError):  # immutable records
         RULE.code = "X"  # type: ignore[misc]
@@ -53,7 +64,8 @@ def test_package_import_is_lazy() -> None:
         "import sys, pulllint.reporters\n"
         "heavy = ['json', 'xml.etree.ElementTree', 'hashlib']\n"
         "heavy += ['pulllint.reporters._' + m for m in ('common', 'text', 'json', 'sarif', 'github', "
-        "'gitlab', 'junit', 'markdown')]\n"
+        "'gitlab', 'junit', 'markdown', 'landing')]\n"
+        "heavy += ['pulllint.reporters.helm_templates', 'pulllint.reporters.github_step']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
