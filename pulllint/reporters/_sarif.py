@@ -60,10 +60,12 @@ _WINDOWS_DRIVE = re.compile(r"[A-Za-z]:/")
 
 # The code's group: tags and precision of its rules (DESIGN.md: PL0 input ... PL4 registry). Registry
 # answers and cluster-side unknowns make PL2 and PL4 verdicts less certain than the reference grammar.
+# Only policy (PL3: registries allowed, dead or moved images, anonymous pulls) is a supply-chain, security
+# matter; a missing pull secret fails a pull, it exposes nothing.
 GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
     "PL0": (("kubernetes", "input"), "very-high"),
     "PL1": (("kubernetes", "image-reference", "reliability"), "very-high"),
-    "PL2": (("kubernetes", "credentials", "security"), "high"),
+    "PL2": (("kubernetes", "credentials", "reliability"), "high"),
     "PL3": (("kubernetes", "supply-chain", "security"), "very-high"),
     "PL4": (("kubernetes", "registry", "reliability"), "high"),
 }

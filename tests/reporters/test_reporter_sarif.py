@@ -137,7 +137,7 @@ def test_unmapped_template_is_a_property_not_a_location() -> None:
     ("code", "tags", "precision", "security"),
     [
         ("PL101", ["kubernetes", "image-reference", "reliability"], "very-high", None),
-        ("PL201", ["kubernetes", "credentials", "security"], "high", "7.0"),
+        ("PL201", ["kubernetes", "credentials", "reliability"], "high", None),
         ("PL303", ["kubernetes", "supply-chain", "security"], "very-high", "7.0"),
         ("PL401", ["kubernetes", "registry", "reliability"], "high", None),
     ],
