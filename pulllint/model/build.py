@@ -57,8 +57,6 @@ _MODEL_LISTS = (
 )
 _CONTAINER_SECTIONS = ("containers", "initContainers", "ephemeralContainers")
 _DOCKER_SECRET_KEYS = (".dockerconfigjson", ".dockercfg")
-# An `image` key as YAML or JSON writes it (a plain, single- or double-quoted key); see add_piece.
-_IMAGE_KEY = re.compile(r"""(?:^|[\s{,?"'-])image["']?[ \t]*:""", re.MULTILINE)
 _DOCKER_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 # Objects that make a Secret in the cluster, by kind, with the API groups that define them.
 _SECRET_MAKERS = {"SealedSecret": ("bitnami.com",), "ExternalSecret": ("external-secrets.io",)}
@@ -96,9 +94,10 @@ def add_piece(manifests: Manifests, piece: Piece, kinds: KindTable | None = None
         text = text.replace("\t", " ")
     if "pulllint:" in text:
         manifests.inline_suppressions.extend(_inline_suppressions(piece.path, text, piece.line_offset))
-    # How many `image` keys the text can hold at most: when the containers read claim as many, PL004's
-    # scan of the document's other nodes would find nothing. Anchors (and so aliases) make it unsure.
-    image_keys = None if "&" in text else len(_IMAGE_KEY.findall(text))
+    # How many `image` keys the text can hold at most (every one spells `image`; imagePullPolicy and
+    # imagePullSecrets are not one): when the containers read claim as many, PL004's scan of the
+    # document's other nodes would find nothing. Anchors (and so aliases) make it unsure.
+    image_keys = None if "&" in text else text.count("image") - text.count("imagePull")
     for document in read_documents(text, split=not is_json, line_offset=piece.line_offset):
         skipped = document.skipped
         if skipped is not None:
@@ -220,7 +219,8 @@ class _DocumentReader:
         for key, value in node.value:
             if isinstance(key, ScalarNode):
                 name = key.value
-                if key.tag == _MERGE:
+                # A merge key is `<<` with the merge tag: compare the text first (`tag` is costly).
+                if name == "<<" and key.tag == _MERGE:
                     if merges is None:
                         merges = []
                     merges.append(value)
