@@ -312,6 +312,7 @@ def _finish(
         root=root,
         fail_on=config.fail_on,
         show_fixes=not args.no_fixes,
+        show_summary=not args.quiet,
         width=_terminal_width(),
         chart_dirs=tuple(args.chart_dir),
         stdin_text=stdin_copy,
@@ -327,12 +328,6 @@ def _finish(
             main_text = publish(report, options=options)
         else:
             main_text = render(report, fmt, color=fmt == "text" and color, options=options)
-        if args.quiet and fmt == "text" and not args.statistics:
-            main_text = "".join(
-                line
-                for line in main_text.splitlines(True)
-                if line[:1] in (" ", "\t") or ":" in line.split(" ", 1)[0]
-            )
         if args.output:
             _write_file(args.output, main_text)
             if fmt != "text" and not args.quiet:

@@ -161,10 +161,11 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS, *, color: b
                 lines += _dim([f"{_INDENT}[template: {diagnostic.template}]"], color)
         if options.show_fixes and diagnostic.fix:
             lines += _dim(_wrapped("fix", diagnostic.fix, width), color)
-    if shortened:
-        lines.append(
-            "Explanations are shown once per rule; full messages: --format json; "
-            "rule docs: pulllint rule CODE."
-        )
-    lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    if options.show_summary:
+        if shortened:
+            lines.append(
+                "Explanations are shown once per rule; full messages: --format json; "
+                "rule docs: pulllint rule CODE."
+            )
+        lines.append(summary_line(report))
+    return "".join(f"{line}\n" for line in lines)

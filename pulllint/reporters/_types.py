@@ -66,6 +66,8 @@ class RenderOptions(NamedTuple):
     fail_on: Severity = Severity.ERROR
     # text: the suggested fix on an indented line under the finding.
     show_fixes: bool = True
+    # text: the closing summary lines (`--quiet` prints the findings only).
+    show_summary: bool = True
     # text: the width a line should fit (a terminal's columns).
     width: int = 100
     # Helm chart folders where templates are looked for first (`--chart-dir`).

@@ -93,7 +93,8 @@ class MissingPullSecret(Rule):
                 container,
                 f"image {container.image!r} on {ref.domain} has no pull secret: the pod lists no "
                 f"imagePullSecrets and its ServiceAccount {secrets.service_account!r} lists none, so the "
-                f"kubelet pulls anonymously and the registry refuses it ({ref.domain} is {host.reason}){said}",
+                "kubelet pulls anonymously and the registry refuses it "
+                f"({ref.domain} is {host.reason}){said}",
                 fix=fix,
             )
 
