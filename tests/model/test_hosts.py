@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pulllint.config import Config
+from pulllint.config import Config, parse_config
+from pulllint.engine import registry_policy
 from pulllint.images import parse_image
 from pulllint.model.hosts import (
     KNOWN_PUBLIC,
@@ -177,11 +178,9 @@ def test_repo_pattern_rest() -> None:
 
 
 def test_configured_lists_win() -> None:
-    policy = RegistryPolicy.from_mapping(
-        {
-            "public-registries": ["registry.example.com/public", "docker.io"],
-            "private-registries": ["quay.io/acme", "docker.io/acme", "registry.example.com/public/secret"],
-        }
+    policy = RegistryPolicy.from_lists(
+        public=["registry.example.com/public", "docker.io"],
+        private=["quay.io/acme", "docker.io/acme", "registry.example.com/public/secret"],
     )
     assert kind_of("registry.example.com/public/tool", policy) is HostKind.PUBLIC
     assert kind_of("registry.example.com/public/secret/x", policy) is HostKind.PRIVATE  # private wins
@@ -192,17 +191,17 @@ def test_configured_lists_win() -> None:
     assert kind_of("nginx", policy) is HostKind.PUBLIC  # docker.io listed public: no PL301
 
 
-def test_policy_from_config_is_shared_per_document() -> None:
-    config = Config(raw={"allowed-registries": ["ghcr.io/acme"]})
-    assert RegistryPolicy.from_config(config) is RegistryPolicy.from_config(config)
-    policy = RegistryPolicy.from_config(config)
+def test_policy_from_the_configuration() -> None:
+    policy = registry_policy(parse_config({"allowed-registries": ["ghcr.io/acme"]}).policy)
     assert policy.is_allowed(parse_image("ghcr.io/acme/app")) and not policy.is_allowed(parse_image("nginx"))
-    assert RegistryPolicy.from_config(Config()).is_allowed(parse_image("nginx"))  # no list: all allowed
+    assert registry_policy(Config().policy).is_allowed(parse_image("nginx"))  # no list: all allowed
 
 
 def test_cloud_accounts() -> None:
-    policy = RegistryPolicy.from_mapping(
-        {"cloud": {"aws-account-ids": [12345678901, "111111111111"], "azure-registries": ["AcmeProd"]}}
+    policy = registry_policy(
+        parse_config(
+            {"cloud": {"aws-account-ids": [12345678901, "111111111111"], "azure-registries": ["AcmeProd"]}}
+        ).policy
     )
     assert policy.aws_account_ids == frozenset({"012345678901", "111111111111"})  # YAML ate the zero
     ours = cloud_registry("012345678901.dkr.ecr.us-east-1.amazonaws.com", "a")
