@@ -382,10 +382,13 @@ def _write_file(path: str, text: str) -> None:
 
 
 def _keep_stdin() -> str:
-    """Read standard input, put an identical stream back for the engine, and return the text."""
+    """Read standard input (bounded, as every input), put an identical stream back for the engine,
+    and return the text."""
     import io
 
-    data = sys.stdin.buffer.read()
+    from pulllint.loading.inputs import read_stdin
+
+    data = read_stdin()
     sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
     return data.decode("utf-8-sig", errors="replace")
 
