@@ -218,6 +218,7 @@ class DiskCache:
         # Whether `read` answered from the snapshot of the whole set (then there is nothing to write).
         self.snapshot_hit = False
         self._writes = 0
+        self._pending_platforms: dict[str, tuple[tuple[Platform, ...], bool]] = {}
 
     @property
     def directory(self) -> Path:
@@ -375,6 +376,7 @@ class DiskCache:
             return
         for query in new:
             self.put(query, answers[query])
+        self._flush_platforms()
         self.put_batch(queries, answers)
         if new:
             self.prune()
@@ -503,11 +505,22 @@ class DiskCache:
             return None
 
     def put_platforms(self, digest: str, platforms: Sequence[Platform], index: bool) -> None:
-        """Remember a manifest's platforms by its digest (the caller checked the body's sha256)."""
-        path = self._digest_path(digest) if self._ensure_dir() else None
-        if path is not None:
-            doc = {"format": FORMAT, "digest": digest, "index": index, "platforms": _platform_list(platforms)}
-            self._write(path, doc)
+        """Remember a manifest's platforms by its digest (the caller checked the body's sha256); written
+        with the run's other answers by `write`, never from inside the event loop."""
+        self._pending_platforms[digest] = (tuple(platforms), index)
+
+    def _flush_platforms(self) -> None:
+        pending, self._pending_platforms = self._pending_platforms, {}
+        for digest, (platforms, index) in pending.items():
+            path = self._digest_path(digest)
+            if path is not None:
+                doc = {
+                    "format": FORMAT,
+                    "digest": digest,
+                    "index": index,
+                    "platforms": _platform_list(platforms),
+                }
+                self._write(path, doc)
 
     # -- housekeeping --------------------------------------------------------------------------------------
 

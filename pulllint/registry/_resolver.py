@@ -520,8 +520,9 @@ class Resolver:
             platforms, note = await self._config_platform(attempt, config)
         else:
             note = "manifest names neither platforms nor a config"
-        verified = digest is not None and _sha256(reply.body) == digest
-        if platforms is not None and verified and self._cache is not None and digest is not None:
+        # Kept by digest where a HEAD comes first (Docker Hub); elsewhere a GET answers anyway.
+        hub = is_docker_hub(attempt.ask.endpoint.domain)
+        if hub and platforms is not None and self._cache is not None and digest == _sha256(reply.body):
             self._cache.put_platforms(digest, platforms, index)
         return platforms, index, note
 
