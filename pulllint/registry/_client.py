@@ -195,9 +195,14 @@ def classify_exception(exc: BaseException, hostport: str, timeout: float) -> Fai
 
 
 def _plain(exc: BaseException) -> str:
-    """An exception's own text for a person: never its Python class name, never empty brackets."""
+    """An exception's own text for a person: never its Python class name, empty brackets or a Python
+    repr of the bytes received (h11 quotes a bad header line as ``bytearray(b'...')``)."""
     text = str(exc).strip()
-    return "" if not text or text.startswith("<") else text
+    if not text or text.startswith("<"):
+        return ""
+    if "bytearray(" in text or "b'" in text or 'b"' in text:
+        return "the answer is not well-formed HTTP"
+    return text
 
 
 class HttpSession:

@@ -293,3 +293,18 @@ def test_malformed_answers_are_could_not_verify(
     q = query(f"{server.host}/app:1.0", platform="linux/amd64")
     facts = resolve([q], fast)[q]  # never an exception: a verdict
     assert facts.status is Status.UNREACHABLE and facts.error_class == error_class, facts
+
+
+def test_garbage_http_is_described_without_python_reprs(
+    servers: list[FaultServer], fast: RegistrySettings
+) -> None:
+    def garbage(request: Request, conn: Connection) -> None:
+        if not registry_ping(request, conn):
+            conn.send(b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n")
+
+    server = serve(servers, garbage)
+    q = query(f"{server.host}/app:1.0")
+    facts = resolve([q], fast)[q]
+    assert facts.status is Status.UNREACHABLE and facts.error_class == "connection-reset"
+    assert "bytearray" not in facts.detail and "b'" not in facts.detail
+    assert "not well-formed HTTP" in facts.detail
