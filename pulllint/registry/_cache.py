@@ -495,6 +495,8 @@ class DiskCache:
 
     def get_platforms(self, digest: str) -> tuple[tuple[Platform, ...], bool] | None:
         """(platforms, is an index) of a manifest digest seen before; None: unknown."""
+        if digest in self._pending_platforms:
+            return self._pending_platforms[digest]
         path = self._digest_path(digest) if self._ensure_dir() else None
         doc = load_json(path, MAX_ENTRY_BYTES) if path is not None else None
         try:

@@ -550,6 +550,13 @@ class Resolver:
             return None, "config blob names no os/architecture"
         return (Platform(os_name, arch, variant if isinstance(variant, str) and variant else None),), ""
 
+    def rematch(self, query: ImageQuery, facts: ImageFacts) -> ImageFacts:
+        """``facts`` of the same image for ``query``, which asks about other platforms."""
+        if facts.platforms is None:
+            return facts
+        index = facts.extra.get("manifest_kind") == "index"
+        return facts._replace(platform_matches=self._match(query, facts.platforms, index))
+
     def _match(
         self, query: ImageQuery, platforms: tuple[Platform, ...] | None, index: bool
     ) -> tuple[PlatformMatch, ...]:
@@ -641,14 +648,22 @@ async def run(
     Runtime.parse(settings.runtime)  # unusable settings fail before any request
     session = HttpSession(settings, transport)
     resolver = Resolver(settings, session, cache)
+    # Queries that differ only in the platforms they ask about (pods pinning different ones) share one
+    # fetch: the image's platform list is the same, only the matching differs.
+    groups: dict[tuple[ImageQuery, bool], list[ImageQuery]] = {}
+    for query in unique:
+        same_image = query._replace(platform=None, platforms=())
+        groups.setdefault((same_image, bool(query.wanted_platforms)), []).append(query)
 
-    async def one(query: ImageQuery) -> None:
-        facts = await resolver.resolve(query)
-        results[query] = facts
-        if on_answer is not None:
-            on_answer(query, facts)
+    async def one(members: list[ImageQuery]) -> None:
+        facts = await resolver.resolve(members[0])
+        for query in members:
+            answer = facts if query is members[0] else resolver.rematch(query, facts)
+            results[query] = answer
+            if on_answer is not None:
+                on_answer(query, answer)
 
-    tasks = [asyncio.ensure_future(one(q)) for q in unique]
+    tasks = [asyncio.ensure_future(one(members)) for members in groups.values()]
     try:
         await asyncio.gather(*tasks)
     except BaseException:

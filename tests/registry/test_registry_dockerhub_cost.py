@@ -100,3 +100,16 @@ def test_other_registries_answer_platforms_with_one_get(tmp_path: Path) -> None:
     facts = resolve([q], settings, transport=httpx.MockTransport(recording))[q]
     assert facts.status is Status.FOUND and facts.extra["manifest_kind"] == "index"
     assert seen == ["GET /v2/", "GET /v2/team/app/manifests/1.0"]
+
+
+def test_pods_pinning_different_platforms_share_one_fetch(tmp_path: Path) -> None:
+    settings = RegistrySettings(cache_dir=str(tmp_path / "c"), use_docker_config=False)
+    hub = Hub()
+    arm = query("nginx:1.27", platform="linux/arm64")
+    amd = query("nginx:1.27", platform="linux/amd64")
+    s390x = query("nginx:1.27", platform="linux/s390x")
+    result = resolve([arm, amd, s390x], settings, transport=hub.transport)
+    assert hub.manifest_requests() == ["HEAD 1.27", f"GET {INDEX_DIGEST}"]  # one fetch for the three
+    assert [str(m.chosen) for m in result[arm].platform_matches] == ["linux/arm64/v8"]
+    assert [str(m.chosen) for m in result[amd].platform_matches] == ["linux/amd64"]
+    assert [m.chosen for m in result[s390x].platform_matches] == [None]
