@@ -43,8 +43,12 @@ def summary_line(report: Report) -> str:
 
 
 def posix_path(path: str) -> str:
-    """The path with forward slashes (Windows separators converted), as CI systems expect."""
-    return path.replace("\\", "/")
+    """The path with forward slashes (Windows separators converted), as CI systems expect; the escape
+    of a file name's byte that is not UTF-8 (`\\xff`, always 0x80 or above) is kept."""
+    return _SEPARATOR.sub("/", path) if "\\" in path else path
+
+
+_SEPARATOR = re.compile(r"\\(?!x[89a-fA-F][0-9a-fA-F])")
 
 
 # References to positions inside messages ("line 12", "values.yaml:12:3"): left out of fingerprints so
@@ -62,7 +66,7 @@ def stable_hash(*parts: str | None) -> str:
     data = "\0".join(part or "" for part in parts)
     import hashlib  # only the formats with fingerprints need it
 
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def disambiguate(base_fingerprints: Sequence[str]) -> list[str]:

@@ -79,15 +79,32 @@ def artifact_location(path: str) -> dict[str, Any]:
         return {"uri": STDIN_URI, "description": {"text": "standard input: no file of the repository"}}
     uri_path = posix_path(path)
     if uri_path.startswith("//"):  # UNC path: //server/share/...
-        return {"uri": "file:" + quote(uri_path)}
+        return {"uri": "file:" + _quote(path)}
     if uri_path.startswith("/"):
-        return {"uri": "file://" + quote(uri_path)}
+        return {"uri": "file://" + _quote(path)}
     if _WINDOWS_DRIVE.match(uri_path):
-        return {"uri": "file:///" + quote(uri_path, safe="/:")}
-    while uri_path.startswith("./"):
-        uri_path = uri_path[2:]
+        return {"uri": "file:///" + _quote(path, safe=":")}
+    while path.startswith(("./", ".\\")):
+        path = path[2:]
     # quote() also encodes ":" so a first segment like "a:b.yaml" cannot be read as a URI scheme.
-    return {"uri": quote(uri_path), "uriBaseId": SRCROOT}
+    return {"uri": _quote(path), "uriBaseId": SRCROOT}
+
+
+# A byte of a file name that is not UTF-8, as the reporters escape it (`\xff`): in a URI it is the
+# percent-encoded byte itself (`%FF`).
+_ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
+
+
+def _quote(path: str, safe: str = "") -> str:
+    """The path as a URI path: forward slashes, percent-encoded, escaped bytes as the bytes they were."""
+    parts: list[str] = []
+    at = 0
+    for match in _ESCAPED_BYTE.finditer(path):
+        parts.append(quote(posix_path(path[at : match.start()]), safe="/" + safe))
+        parts.append("%" + match.group(1).upper())
+        at = match.end()
+    parts.append(quote(posix_path(path[at:]), safe="/" + safe))
+    return "".join(parts)
 
 
 def _region(diagnostic: Diagnostic) -> dict[str, int] | None:
@@ -220,10 +237,10 @@ def _result(landed: Landed, rule_index: int, fingerprint: str) -> dict[str, Any]
 def _root_uri(root: str) -> str:
     uri_path = posix_path(root).rstrip("/") + "/"
     if _WINDOWS_DRIVE.match(uri_path):
-        return "file:///" + quote(uri_path, safe="/:")
+        return "file:///" + quote(uri_path, safe="/:", errors="surrogateescape")
     if uri_path.startswith("//"):
-        return "file:" + quote(uri_path)
-    return "file://" + quote(uri_path)
+        return "file:" + quote(uri_path, errors="surrogateescape")
+    return "file://" + quote(uri_path, errors="surrogateescape")
 
 
 def to_document(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
