@@ -35,18 +35,16 @@ _NODE_INFO = re.compile(
     rb"""["']?architecture["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)["']?(?:.|\n){0,2000}?"""
     rb"""["']?operatingSystem["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)"""
 )
-_NODE_RUNTIME = re.compile(rb"""containerRuntimeVersion["']?[ \t]*:[ \t]*["']?([a-z-]+)://""")
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 # Context is only ever indexed: a huge file there is somebody's data, not a Secret.
 _MAX_CONTEXT_FILE = 8 * 1024 * 1024
 
 
 class Context(NamedTuple):
-    """The cluster's knowledge and what the context's Nodes say (empty: no Node in the context)."""
+    """The cluster's knowledge and the platforms of the context's Nodes (empty: no Node in it)."""
 
     knowledge: ClusterKnowledge
     platforms: tuple[Platform, ...]
-    runtime: str | None  # "containerd" or "cri-o" when the Nodes say
 
 
 def project_root(config: Config, start: str = ".") -> str | None:
@@ -113,15 +111,12 @@ def _index_into(index: Manifests, path: str, nodes: list[bytes]) -> None:
         return  # unreadable context is no context
 
 
-def _platforms(nodes: Sequence[bytes]) -> tuple[tuple[Platform, ...], str | None]:
+def _platforms(nodes: Sequence[bytes]) -> tuple[Platform, ...]:
     platforms: dict[Platform, None] = {}
-    runtimes: set[str] = set()
     for data in nodes:
         for arch, system in _NODE_INFO.findall(data):
             platforms[Platform(system.decode(), arch.decode())] = None
-        runtimes.update(name.decode() for name in _NODE_RUNTIME.findall(data))
-    runtime = next(iter(runtimes)) if len(runtimes) == 1 else None
-    return tuple(platforms), runtime if runtime in ("containerd", "cri-o") else None
+    return tuple(platforms)
 
 
 def _by_key(declared: Mapping[str, tuple[str, ...]]) -> dict[tuple[str | None, str], tuple[str, ...]]:
@@ -158,7 +153,7 @@ def load_context(config: Config, inputs: Iterable[str], start: str = ".") -> Con
             continue
         seen.add(real)
         _index_into(index, path, nodes)
-    platforms, runtime = _platforms(nodes)
+    platforms = _platforms(nodes)
     knowledge = ClusterKnowledge(
         secrets=tuple(index.secrets),
         service_accounts=tuple(index.service_accounts),
@@ -166,4 +161,4 @@ def load_context(config: Config, inputs: Iterable[str], start: str = ".") -> Con
         declared_accounts=_by_key(section.service_accounts),
         node_credentials=section.node_credentials,
     )
-    return Context(knowledge, platforms, runtime)
+    return Context(knowledge, platforms)

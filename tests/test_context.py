@@ -269,7 +269,6 @@ def test_nodes_in_the_context_give_the_cluster_platforms(tmp_path: Path) -> None
     )
     context = load_context(config, [])
     assert context.platforms == (Platform("linux", "amd64"), Platform("linux", "arm64"))
-    assert context.runtime == "containerd"
 
 
 def test_missing_context_path_is_a_usage_error(
