@@ -94,21 +94,26 @@ def _worth_indexing(path: str) -> bool:
     return INDEXED_KIND.search(data) is not None or _NODE_KIND.search(data) is not None
 
 
-def _index_into(index: Manifests, path: str, nodes: list[bytes]) -> None:
-    """Add the Secrets and ServiceAccounts of one context file to `index`; keep its Node pieces."""
+def index_source(index: Manifests, source: InputFile, nodes: list[bytes] | None = None) -> None:
+    """Add the Secrets and ServiceAccounts of one source to `index` (and its Node pieces to `nodes`).
+
+    A piece is composed only when its bytes name one of those kinds, so this costs a fraction of a
+    check; only what pods refer to is kept (a `kind: List` dump holding one Secret must not keep all
+    its workloads for the run). Unreadable input is left to the check that reports it.
+    """
     try:
-        for offset, data in InputFile(path).raw_pieces():
-            if _NODE_KIND.search(data):
+        for offset, data in source.raw_pieces():
+            if nodes is not None and _NODE_KIND.search(data):
                 nodes.append(data)
             if INDEXED_KIND.search(data):
-                add_piece(index, decode(path, offset, data, first=offset == 0))
-                index.workloads.clear()  # context is never checked: keep only what pods refer to
+                add_piece(index, decode(source.path, offset, data, first=offset == 0))
+                index.workloads.clear()
                 index.syntax_problems.clear()
                 index.shape_problems.clear()
                 index.inline_suppressions.clear()
                 index.unknown_image_kinds.clear()
     except OSError:
-        return  # unreadable context is no context
+        return
 
 
 def _platforms(nodes: Sequence[bytes]) -> tuple[Platform, ...]:
@@ -152,7 +157,7 @@ def load_context(config: Config, inputs: Iterable[str], start: str = ".") -> Con
         if real in checked or real in seen or not _worth_indexing(path):
             continue
         seen.add(real)
-        _index_into(index, path, nodes)
+        index_source(index, InputFile(path), nodes)
     platforms = _platforms(nodes)
     knowledge = ClusterKnowledge(
         secrets=tuple(index.secrets),

@@ -18,10 +18,10 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pulllint.config import Config, ConfigError, PolicySection
-from pulllint.context import INDEXED_KIND, load_context
+from pulllint.context import index_source, load_context
 from pulllint.diagnostics import Diagnostic, Finding, Position, Severity, Source
 from pulllint.images import valid_reference
-from pulllint.loading.inputs import InputFile, Notice, Notices, decode, discover
+from pulllint.loading.inputs import InputFile, Notice, Notices, discover
 from pulllint.model.build import add_piece
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, fill_platforms
 from pulllint.model.hosts import RegistryPolicy
@@ -242,26 +242,11 @@ def load_manifests(paths: Sequence[str]) -> Manifests:
 
 
 def _index(inputs: Sequence[InputFile]) -> Manifests:
-    """First pass: only the Secrets and ServiceAccounts, which any pod of the input may refer to.
-
-    A piece is composed only when its bytes name one of those kinds, so this pass costs a fraction of
-    the second one, and a pod sees its ServiceAccount even when the account comes later in the stream.
-    """
+    """First pass: only the Secrets and ServiceAccounts, which any pod of the input may refer to, so a
+    pod sees its ServiceAccount even when the account comes later in the stream."""
     index = Manifests()
     for source in inputs:
-        try:
-            for offset, data in source.raw_pieces():
-                if INDEXED_KIND.search(data):
-                    add_piece(index, decode(source.path, offset, data, first=offset == 0))
-                    # Keep only the index: the second pass reads (and reports) everything else, and a
-                    # `kind: List` dump holding one Secret must not keep all its workloads for the run.
-                    index.workloads.clear()
-                    index.syntax_problems.clear()
-                    index.shape_problems.clear()
-                    index.inline_suppressions.clear()
-                    index.unknown_image_kinds.clear()
-        except OSError:
-            continue  # reported by the second pass
+        index_source(index, source)
     return index
 
 
