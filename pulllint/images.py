@@ -31,6 +31,7 @@ from typing import Final, NamedTuple
 __all__ = [
     "ImageRef",
     "InvalidReference",
+    "capitalised_host",
     "parse",
     "parse_docker_ref",
     "parse_image",
@@ -320,8 +321,24 @@ def parsed_or_error(image: str) -> ImageRef | InvalidReference:
 
 
 def valid_reference(image: str | None) -> ImageRef | None:
-    """The parsed reference when the image is present, rendered and valid; None otherwise."""
+    """The parsed reference when the image is present, rendered and valid; None otherwise.
+
+    A reference whose host is only a host because of a capital letter (`Shop/report:1.0` names the
+    host `Shop`) counts as invalid: PL101 reports it, and no rule judges a registry called `Shop`.
+    """
     if image is None or unrendered_reason(image) is not None:
         return None
     result = parsed_or_error(image)
-    return result if isinstance(result, ImageRef) else None
+    if not isinstance(result, ImageRef) or capitalised_host(image) is not None:
+        return None
+    return result
+
+
+def capitalised_host(image: str) -> str | None:
+    """The first component of `image` when distribution/reference reads it as a registry host only
+    because it holds a capital letter (no dot, no port, not localhost): almost always a typo."""
+    name = image.partition("@")[0]
+    first, slash, _ = name.partition("/")
+    if slash and first != first.lower() and "." not in first and ":" not in first:
+        return first
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pulllint.diagnostics import Finding, Severity
-from pulllint.images import InvalidReference, parsed_or_error, unrendered_reason
+from pulllint.images import ImageRef, InvalidReference, capitalised_host, parsed_or_error, unrendered_reason
 from pulllint.rules import Rule, RuleContext, container_finding
 
 
@@ -14,7 +14,13 @@ class InvalidImageReference(Rule):
     Parses every `image:` exactly as the kubelet does (distribution/reference v0.6.0, the parser behind
     `InvalidImageName`) and reports the references it rejects, with the parser's own reason: uppercase
     letters in the repository, a path over 255 characters, a malformed or truncated digest, an
-    unsupported digest algorithm, stray characters, leading or trailing whitespace.
+    unsupported digest algorithm, stray characters, leading or trailing whitespace. The message names
+    the real cause and, where lowercasing is all it takes, the fix.
+
+    A capital letter in the first component makes the parser read it as a registry host: `Shop/Report`
+    is refused for `Report`, and `Shop/report` would even parse, to be pulled from a host called
+    `Shop`. Both are reported as that cause ("parsed as a registry host; lowercase the repository
+    path"), and no other rule judges a registry called `Shop`.
 
     ## Why it matters
     The pod never starts: the kubelet reports `InvalidImageName` ("Failed to apply default image tag
@@ -51,11 +57,49 @@ class InvalidImageReference(Rule):
                 )
                 continue
             result = parsed_or_error(image)
-            if isinstance(result, InvalidReference):
-                yield container_finding(
-                    container,
-                    f"invalid image reference {image!r}: {result.message} (kubelet: InvalidImageName)",
+            host = capitalised_host(image)
+            if not isinstance(result, InvalidReference) and host is None:
+                continue
+            fixed = _lowercased(image)
+            if host is not None:
+                tail = (
+                    " (kubelet: InvalidImageName)"
+                    if isinstance(result, InvalidReference)
+                    else f": the kubelet would pull it from a host called {host!r}"
                 )
+                message = (
+                    f"invalid image reference {image!r}: its first component {host!r} has a capital letter, "
+                    f"so it is parsed as a registry host, not as part of the repository path{tail}; "
+                    "lowercase the repository path"
+                )
+            else:
+                assert isinstance(result, InvalidReference)
+                message = f"invalid image reference {image!r}: {result.message} (kubelet: InvalidImageName)"
+            yield container_finding(container, message, fix=f"image: {fixed}" if fixed else None)
+
+
+def _split(image: str) -> tuple[str, str]:
+    """(name, the `:tag` and `@digest` that follow it)."""
+    name, at, digest = image.partition("@")
+    slash, colon = name.rfind("/"), name.rfind(":")
+    suffix = at + digest
+    if colon > slash:
+        name, suffix = name[:colon], name[colon:] + suffix
+    return name, suffix
+
+
+def _lowercased(image: str) -> str | None:
+    """The reference with its repository path lowercased (a real host and the tag keep their case),
+    when that is all that is wrong with it."""
+    name, suffix = _split(image)
+    first, slash, rest = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        fixed = f"{first}/{rest.lower()}{suffix}"
+    else:
+        fixed = name.lower() + suffix
+    if fixed == image or not isinstance(parsed_or_error(fixed), ImageRef) or capitalised_host(fixed):
+        return None
+    return fixed
 
 
 RULE = InvalidImageReference
