@@ -444,6 +444,7 @@ def _registry_provider(args: argparse.Namespace, config: Config) -> FactsProvide
         use_docker_config=not args.no_docker_config,
         timeout_seconds=section.timeout_seconds,
         runtime=config.cluster.runtime,
+        mirrors=tuple(config.cluster.registry_mirrors.items()),
         progress=_ProgressLine() if sys.stderr.isatty() else None,
     )
 

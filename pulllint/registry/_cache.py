@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
+from pulllint.hosts import canonical_host
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, PlatformMatch, Runtime, Status
 from pulllint.registry._refs import image_string
@@ -300,6 +301,10 @@ class DiskCache:
         self._fingerprints[credentials] = digest
         return digest
 
+    def _mirror_of(self, domain: str) -> str | None:
+        wanted = canonical_host(domain)
+        return next((m for host, m in self._settings.mirrors if canonical_host(host) == wanted), None)
+
     def _key(self, query: ImageQuery) -> str | None:
         """What identifies an answer: the reference, the platforms asked about and the runtime that
         matches them, and a one-way credential fingerprint."""
@@ -318,6 +323,8 @@ class DiskCache:
                     self._settings.runtime if wanted else None,
                     fingerprint,
                     docker_config,
+                    # An answer a mirror gave holds only while the runtime pulls through that mirror.
+                    self._mirror_of(query.image.domain),
                 ]
             )
         self._keys[query] = key

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pulllint.hosts import is_docker_hub
+from pulllint.hosts import canonical_host, is_docker_hub
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.facts import (
     ImageFacts,
@@ -188,12 +188,39 @@ class Resolver:
         self._tokens = TokenCache(session, settings.insecure_registries)
         self._docker = DockerCredentials(settings.timeout_seconds) if settings.use_docker_config else None
         self._endpoints: dict[str, asyncio.Task[Endpoint]] = {}
+        self._mirrors = {canonical_host(host): mirror for host, mirror in settings.mirrors}
 
     # -- entry -----------------------------------------------------------------------------------------
 
     async def resolve(self, query: ImageQuery) -> ImageFacts:
-        """The facts of one query. Network trouble is a verdict (UNREACHABLE, RATE_LIMITED); any other
-        exception is a bug and propagates."""
+        """The facts of one query: through the registry's mirror first when the runtime has one (an
+        image the mirror serves is found), else from the registry itself."""
+        mirrored = self._through_mirror(query)
+        if mirrored is not None:
+            facts = await self._resolve_query(mirrored)
+            if facts.status is Status.FOUND:
+                mirror = mirrored.image.domain
+                return facts._replace(
+                    reference=image_string(query.image),
+                    extra={**facts.extra, "mirror": mirror},
+                    detail=facts.detail or f"served by the mirror {mirror}",
+                )
+        return await self._resolve_query(query)
+
+    def _through_mirror(self, query: ImageQuery) -> ImageQuery | None:
+        """The same question for the mirror the runtime pulls the image's registry through, if any."""
+        if not self._mirrors:
+            return None
+        target = self._mirrors.get(canonical_host(query.image.domain))
+        if target is None:
+            return None
+        host, _, prefix = target.partition("/")
+        path = f"{prefix.strip('/')}/{query.image.path}" if prefix.strip("/") else query.image.path
+        return query._replace(image=query.image._replace(domain=host, path=path), credentials=())
+
+    async def _resolve_query(self, query: ImageQuery) -> ImageFacts:
+        """Network trouble is a verdict (UNREACHABLE, RATE_LIMITED); any other exception is a bug and
+        propagates."""
         reference = image_string(query.image)
         try:
             endpoint = await self._endpoint(query.image.domain)

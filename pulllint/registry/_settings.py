@@ -44,6 +44,11 @@ class RegistrySettings(NamedTuple):
     per_host_concurrency: int = 16
     # Retries per request on 408/429/5xx and connection resets (small exponential backoff).
     retry_budget: int = 3
+    # Registries the nodes' runtime pulls through a mirror (`cluster.registry-mirrors`, as containerd's
+    # hosts.toml or CRI-O's registries.conf): registry host -> mirror host[/path]. The mirror is asked
+    # first, anonymously (the pod's credentials belong to the registry's host); when it does not serve
+    # the image the registry itself is asked, as the runtime falls back.
+    mirrors: tuple[tuple[str, str], ...] = ()
     # Progress reports (see `ProgressCallback`); None: none.
     progress: ProgressCallback | None = None
 

@@ -127,3 +127,25 @@ def test_offline_asks_nothing(
         assert _check(tmp_path, _pod("quiet", image), capsys, "--offline", exit_code=0) == []
         with pytest.raises(BlockingIOError):
             listener.accept()
+
+
+def test_registry_mirror_is_asked_first(
+    open_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runtime pulls the registry through its mirror (hosts.toml / registries.conf): pulllint asks
+    the mirror first, and falls back to the registry itself as the runtime does."""
+    upstream = "127.0.0.1:9"  # closed: only the mirror can answer
+    text = "---\n".join(
+        [_pod("mirrored", f"{upstream}/app:1.25.0"), _pod("not-mirrored", f"{upstream}/app:0.0.1")]
+    )
+    (tmp_path / "conf").mkdir()
+    config = tmp_path / "conf" / "mirrors.yaml"  # named, not the manifests' nearest configuration
+    config.write_text(f"cluster:\n  registry-mirrors: {{'{upstream}': '{open_registry.host}'}}\n")
+    found = _check(tmp_path, text, capsys, "--config", str(config), exit_code=0)
+    # The mirror serves app:1.25.0; app:0.0.1 it does not, so the registry is asked, and it is down.
+    assert [(d["object"], d["code"]) for d in found] == [("Pod/not-mirrored", "PL405")]
+    unmirrored = _check(tmp_path, text, capsys, exit_code=0)
+    assert sorted(d["object"] for d in unmirrored if d["code"] == "PL405") == [
+        "Pod/mirrored",
+        "Pod/not-mirrored",
+    ]
