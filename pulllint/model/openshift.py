@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from typing import Protocol
@@ -130,6 +129,8 @@ def apply_annotation_triggers(reader: Reader, annotation: Node, pods: list[PodSp
     if text is None or len(text) > _MAX_ANNOTATION:
         return
     try:
+        import json  # only for the triggers annotation, so a run without one never imports it
+
         triggers = json.loads(text)
     except ValueError:
         return
