@@ -182,3 +182,21 @@ def test_default_platform_fills_only_what_the_pod_leaves_open(
     assert code == 1
     assert "Pod/os-only" not in found
     assert [d["code"] for d in found["Pod/pinned-amd64"]] == ["PL404"]
+
+
+def test_mixed_architecture_cluster_checks_every_platform(
+    platforms_registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pod that pins no platform may land on any node: each of the cluster's platforms is checked."""
+    ref = platforms_registry.ref
+    pods = [
+        _pod("anywhere-arm64-only", ref("arm64-only:1.0")),
+        _pod("pinned-arm64", ref("arm64-only:1.0"), "kubernetes.io/arch: arm64"),
+    ]
+    code, found = _check(
+        tmp_path, capsys, pods, "cluster:\n  platforms: [linux/amd64, linux/arm64]\n  runtime: cri-o\n"
+    )
+    assert code == 1
+    [anywhere] = found["Pod/anywhere-arm64-only"]
+    assert anywhere["code"] == "PL404" and "linux/amd64" in anywhere["message"]
+    assert "Pod/pinned-arm64" not in found
