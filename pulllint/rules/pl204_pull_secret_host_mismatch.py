@@ -27,8 +27,13 @@ class PullSecretHostMismatch(Rule):
       `a.example.com`, not `example.com` nor `a.b.example.com`;
     - a key with a path covers only images under it (`quay.io/team` covers `quay.io/team/app`).
 
-    When a key nearly matches, the message says why it does not. A pod whose secrets are not all in the
-    input (PL202) or not readable (PL203) is not judged.
+    When a key nearly matches, the message says why it does not. The Secrets are looked up in the input,
+    the repository's other manifests and the cluster context (`--context` dumps; `cluster.pull-secrets`,
+    where a Secret made outside the repository is declared with the registries it covers). A pod whose
+    secrets are not all known (PL202), not readable (PL203), made by a SealedSecret or ExternalSecret
+    whose template does not show its registries, or declared without registries is not judged: a
+    mismatch needs knowledge. Registries the nodes pull with their own credentials
+    (`cluster.node-credentials`) need no entry.
 
     ## Why it matters
     The kubelet finds no credentials for the host, pulls anonymously, and the registry refuses: the pod
