@@ -296,10 +296,9 @@ def run(
     context = load_context(config, [source.path for source in inputs])
     secrets = SecretIndex(index.secrets, index.service_accounts, context.knowledge)
     platforms = _cluster_platforms(config, context.platforms)
-    if plan.plan is not None and platforms:
-        plan = plan._replace(
-            plan=plan.plan._replace(platforms=platforms) if plan.plan.platforms else plan.plan
-        )
+    if platforms and plan.plan is not None and plan.plan.platforms:
+        # Platforms are asked for (PL404 runs): the cluster's replace the rule's default.
+        plan = plan._replace(plan=plan.plan._replace(platforms=platforms))
     answered: dict[ImageQuery, ImageFacts] = {}
 
     suppressor = Suppressor(config.per_file_ignores, config.root)
