@@ -207,6 +207,8 @@ def _check(args: argparse.Namespace) -> int:
     paths = list(args.paths) or ["."]
     skip = {os.path.realpath(args.baseline)} if args.baseline else set()
     groups, walk_notices = _by_configuration(paths, args.config, skip)
+    # The exit code and the report follow the first configuration (the only one, unless a monorepo's
+    # folders each have theirs); each group of files is checked under its own.
     config = _with_flags(groups[0][0], args)
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE (the file to write)")
@@ -230,10 +232,12 @@ def _check(args: argparse.Namespace) -> int:
 
     results = []
     for group_config, group_paths in groups:
-        config = _with_flags(group_config, args)
-        provider = None if args.offline else _registry_provider(args, config)
+        governing = _with_flags(group_config, args)
+        provider = None if args.offline else _registry_provider(args, governing)
         results.append(
-            engine.run(group_paths, config, offline=args.offline, facts_provider=provider, baseline=baseline)
+            engine.run(
+                group_paths, governing, offline=args.offline, facts_provider=provider, baseline=baseline
+            )
         )
     merged = engine.merge(results)
     result = merged._replace(notices=(*walk_notices, *merged.notices))
@@ -285,7 +289,7 @@ def _by_configuration(
         grouped.setdefault(nearest[folder], []).append(path)
     if not grouped:  # nothing to check: still one run, so the summary and the notices are said
         grouped[find_config(os.getcwd())] = []
-    return [(load_config(found), files) for found, files in grouped.items()], tuple(notices)
+    return [(load_config(nearest_config), files) for nearest_config, files in grouped.items()], tuple(notices)
 
 
 def _finish(
