@@ -207,8 +207,8 @@ def _check(args: argparse.Namespace) -> int:
     paths = list(args.paths) or ["."]
     skip = {os.path.realpath(args.baseline)} if args.baseline else set()
     groups, walk_notices = _by_configuration(paths, args.config, skip)
-    # The exit code and the report follow the first configuration (the only one, unless a monorepo's
-    # folders each have theirs); each group of files is checked under its own.
+    # Each group of files is checked under its own configuration (and its own fail-on); the report's
+    # settings follow the first (the only one, unless a monorepo's folders each have theirs).
     config = _with_flags(groups[0][0], args)
     if args.update_baseline and not args.baseline:
         raise ConfigError("--update-baseline needs --baseline FILE (the file to write)")
@@ -231,6 +231,7 @@ def _check(args: argparse.Namespace) -> int:
             raise ConfigError(str(error)) from None
 
     results = []
+    exit_code = EXIT_OK
     for group_config, group_paths in groups:
         governing = _with_flags(group_config, args)
         provider = None if args.offline else _registry_provider(args, governing)
@@ -242,7 +243,8 @@ def _check(args: argparse.Namespace) -> int:
     merged = engine.merge(results)
     result = merged._replace(notices=(*walk_notices, *merged.notices))
     sys.stdin = original_stdin
-    return _finish(args, fmt, result, config, root, stdin_copy)
+    code = _finish(args, fmt, result, config, root, stdin_copy)
+    return code if code != EXIT_OK or args.exit_zero or args.update_baseline else exit_code
 
 
 def _with_flags(config: Config, args: argparse.Namespace) -> Config:
@@ -345,7 +347,7 @@ def _finish(
             raise
         print(f"pulllint: error: cannot write the report: {error}", file=sys.stderr)
         return EXIT_ERROR
-    return EXIT_OK if args.exit_zero else result.exit_code(config.fail_on)
+    return EXIT_OK
 
 
 _LANDING = ("github", "gitlab", "junit", "markdown", "sarif")

@@ -248,3 +248,13 @@ def test_a_teams_own_kinds_from_the_configuration(repo: Path, capsys: pytest.Cap
     _write(repo, ".pulllint.yaml", 'kinds:\n  acme.example.com/Runner: {containers: ["spec..steps"]}\n')
     assert main(["check", "--offline"]) == 2
     assert "kinds" in capsys.readouterr().err
+
+
+def test_each_folder_fails_on_its_own_threshold(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(repo, "services/a/pod.yaml", LATEST)
+    _write(repo, "services/b/pod.yaml", LATEST)
+    assert main(["check", "--offline"]) == 0  # warnings, fail-on error
+    _write(repo, "services/b/.pulllint.yaml", "fail-on: warning\n")
+    assert main(["check", "--offline"]) == 1  # service b fails on its warning
+    assert main(["check", "--offline", "services/a"]) == 0
+    capsys.readouterr()
