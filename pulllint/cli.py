@@ -240,6 +240,7 @@ def _check(args: argparse.Namespace) -> int:
                 group_paths, governing, offline=args.offline, facts_provider=provider, baseline=baseline
             )
         )
+        exit_code = max(exit_code, results[-1].exit_code(governing.fail_on))  # each under its own fail-on
     merged = engine.merge(results)
     result = merged._replace(notices=(*walk_notices, *merged.notices))
     sys.stdin = original_stdin
