@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from pulllint.config import ClusterSection, Config
-from pulllint.loading.inputs import MANIFEST_SUFFIXES, InputFile, decode, discover
+from pulllint.loading.inputs import MANIFEST_SUFFIXES, SKIPPED_DIRS, InputFile, decode, discover
 from pulllint.model.build import add_piece
 from pulllint.model.facts import Platform
 from pulllint.model.objects import Manifests
@@ -29,13 +29,9 @@ INDEXED_KIND = re.compile(
     rb"""kind["']?[ \t]*:[ \t]*["']?(?:Secret|ServiceAccount|SealedSecret|ExternalSecret)\b"""
 )
 _NODE_KIND = re.compile(rb"""kind["']?[ \t]*:[ \t]*["']?Node\b""")
-# Node status, as `kubectl get nodes -o yaml|json` writes it (nodeInfo keys are sorted: the
-# architecture comes before the operatingSystem of the same node).
-_NODE_INFO = re.compile(
-    rb"""["']?architecture["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)["']?(?:.|\n){0,2000}?"""
-    rb"""["']?operatingSystem["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)"""
-)
-_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+# Node status, as `kubectl get nodes -o yaml|json` writes it: each node's nodeInfo has both keys.
+_NODE_ARCH = re.compile(rb"""["']?architecture["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)""")
+_NODE_OS = re.compile(rb"""["']?operatingSystem["']?[ \t]*:[ \t]*["']?([a-z0-9_]+)""")
 # Context is only ever indexed: a huge file there is somebody's data, not a Secret.
 _MAX_CONTEXT_FILE = 8 * 1024 * 1024
 
@@ -64,7 +60,7 @@ def project_root(config: Config, start: str = ".") -> str | None:
 def _repository_files(root: str, include: bool | tuple[str, ...]) -> Iterator[str]:
     """Manifest-like files under `root`, hidden and vendored folders left out, `include` globs applied."""
     for directory, folders, files in os.walk(root):
-        folders[:] = sorted(f for f in folders if f not in _SKIPPED_DIRS and not f.startswith("."))
+        folders[:] = sorted(f for f in folders if f not in SKIPPED_DIRS and not f.startswith("."))
         for name in sorted(files):
             if not name.endswith(MANIFEST_SUFFIXES):
                 continue
@@ -118,8 +114,8 @@ def index_source(index: Manifests, source: InputFile, nodes: list[bytes] | None 
 
 def _platforms(nodes: Sequence[bytes]) -> tuple[Platform, ...]:
     platforms: dict[Platform, None] = {}
-    for data in nodes:
-        for arch, system in _NODE_INFO.findall(data):
+    for data in nodes:  # in order: the n-th architecture and the n-th os are one node's (linear scans)
+        for arch, system in zip(_NODE_ARCH.findall(data), _NODE_OS.findall(data), strict=False):
             platforms[Platform(system.decode(), arch.decode())] = None
     return tuple(platforms)
 

@@ -29,7 +29,7 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 EMPTY_STDIN = "no input on stdin: did the command before the pipe fail?"
 # Directories nobody wants linted; a path named explicitly is always read.
-_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 _BOM = b"\xef\xbb\xbf"
 
 INFO = "info"
@@ -159,7 +159,7 @@ def _walk(root: str, notices: Notices) -> Iterator[str]:
             except OSError:
                 continue
             if is_dir:
-                if entry.name in _SKIPPED_DIRS:
+                if entry.name in SKIPPED_DIRS:
                     continue
                 if is_chart and entry.name == "templates":
                     # A Helm chart's templates are Go templates, not manifests: lint `helm template` output.
