@@ -297,7 +297,7 @@ def run(
     secrets = SecretIndex(index.secrets, index.service_accounts, context.knowledge)
     platforms = _cluster_platforms(config, context.platforms)
     if platforms and plan.plan is not None and plan.plan.platforms:
-        # Platforms are asked for (PL404 runs): the cluster's replace the rule's default.
+        # Platforms are asked for (a rule declared them): the cluster's replace the rule's default.
         plan = plan._replace(plan=plan.plan._replace(platforms=platforms))
     answered: dict[ImageQuery, ImageFacts] = {}
 
