@@ -2,9 +2,10 @@
 
 * `helm_source`: the `# Source: <template>` comment `helm template` puts before each document.
 * `template_line`: the first line where a Go/Helm template action (`{{ ... }}`) is part of the YAML
-  structure, outside comments, quoted scalars and block scalars: such a document is a template, not a
-  manifest. A `{{ }}` inside a quoted value or a block scalar (an Alertmanager or Prometheus rule text
-  in rendered output, an unrendered image that PL104 reports) leaves the document a manifest, and so
+  structure (a line or a value that starts with it), outside comments, quoted scalars and block
+  scalars: such a document is a template, not a manifest. A `{{ }}` inside a quoted value, a block
+  scalar or after other text in a plain scalar (an Alertmanager or Prometheus rule text, an
+  unrendered image such as `app:{{tag}}` that PL104 reports) leaves the document a manifest, and so
   does a GitHub Actions expression `${{ }}`.
 * `looks_like_manifest`: whether a document that cannot be parsed still says it is a Kubernetes object
   (a top-level `apiVersion` and `kind`): only then is a syntax error worth an error.
@@ -76,12 +77,32 @@ def template_line(text: str) -> int | None:
 
 
 def _has_action(code: str) -> bool:
-    """A `{{` that opens a template action; `${{ }}` is a GitHub Actions expression, not one."""
+    """A `{{` where YAML structure would be (see `_structural`); `${{ }}` (a GitHub Actions expression)
+    and a `{{` after other text in a plain scalar (`description: Pod {{ $labels.pod }} is down`, as
+    Prometheus rules are written, or `name: tablet-{{uid}}`) are text YAML reads as it is."""
     at = code.find("{{")
     while at >= 0:
-        if at == 0 or code[at - 1] != "$":
+        if _structural(code[:at]):
             return True
         at = code.find("{{", at + 2)
+    return False
+
+
+def _structural(head: str) -> bool:
+    """Whether a `{{` that follows `head` on its line stands where YAML structure is: the start of the
+    line's content, of a value (`key: {{`), of a sequence entry (`- {{`), or a flow collection that
+    is itself one (`args: [{{`)."""
+    stripped = head.rstrip(" \t")
+    if not stripped:
+        return True
+    gap = len(stripped) < len(head)
+    last = stripped[-1]
+    if last == ":":
+        return gap
+    if last in "-?":
+        return gap and (len(stripped) == 1 or stripped[-2] in " \t")
+    if last in "[{":
+        return _structural(stripped[:-1])
     return False
 
 

@@ -154,8 +154,9 @@ def test_a_broken_document_that_is_not_a_manifest_is_skipped() -> None:
     [
         ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ .Release.Name }}\n", 4),
         ("{{- if .Values.enabled }}\napiVersion: v1\nkind: Pod\n{{- end }}\n", 1),
-        ("apiVersion: v1\nkind: Pod\nspec:\n  x: hello {{ .name }} there\n", 4),
         ("apiVersion: v1\nkind: Pod\nspec:\n  x: {a: {{ .b }}}\n", 4),
+        ("apiVersion: v1\nkind: Pod\nspec:\n  args: [{{ .x }}]\n", 4),
+        ("apiVersion: v1\nkind: Pod\nspec:\n  args:\n    - {{ .x }}\n", 5),
     ],
 )
 def test_template_actions_in_the_yaml_structure_make_a_template(text: str, line: int) -> None:
@@ -181,11 +182,32 @@ def test_template_text_inside_values_and_comments_is_not_a_template(text: str) -
     assert template_line(text) is None
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "description: Alertmanager {{ $labels.namespace }}/{{ $labels.pod}} failed, {{ $value }} left.",
+        'description: failed to send {{ printf "%.1f" $value }}% to {{ $labels.name}}:{{ $labels.url }}',
+        "name: vttablet-{{uid}}",
+        "image: vitess/lite:{{tag}}",
+        "summary: a - {b} - c",
+    ],
+)
+def test_template_text_inside_a_plain_scalar_leaves_a_manifest(line: str) -> None:
+    """Prometheus and Alertmanager rules, and example manifests, hold `{{ }}` as text YAML reads as it
+    is: the document is judged (an image with one is PL104), not skipped as a template."""
+    text = f"apiVersion: v1\nkind: PrometheusRule\nspec:\n  {line}\n"
+    assert template_line(text) is None
+    [document] = list(read_documents(text))
+    assert document.skipped is None and document.problem is None and document.root is not None
+
+
 def test_templates_of_other_tools_are_no_manifests_and_no_notice_when_they_parse() -> None:
     workflow = "on: push\njobs:\n  a:\n    steps:\n      - run: echo ${{ github.sha }}\n"
     assert template_line(workflow) is None  # a GitHub Actions expression
-    playbook = "- hosts: all\n  tasks:\n    - debug: msg=hello {{ name }}\n"
-    assert template_line(playbook) == 2
+    playbook = (
+        "- hosts: all\n  tasks:\n    - debug: msg=hello {{ name }}\n    - debug:\n        msg: {{ name }}\n"
+    )
+    assert template_line(playbook) == 4
     [document] = list(read_documents(playbook))
     assert document.skipped is None and document.problem is None  # parsed; the model skips it
 
