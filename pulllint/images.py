@@ -37,6 +37,7 @@ __all__ = [
     "parse_image",
     "parse_normalized_named",
     "parsed_or_error",
+    "reference_or_none",
     "unrendered_reason",
     "valid_reference",
     "with_name",
@@ -328,10 +329,16 @@ def valid_reference(image: str | None) -> ImageRef | None:
     """
     if image is None or unrendered_reason(image) is not None:
         return None
-    result = parsed_or_error(image)
-    if not isinstance(result, ImageRef) or capitalised_host(image) is not None:
+    ref = reference_or_none(image)
+    return None if ref is None or capitalised_host(image) is not None else ref
+
+
+def reference_or_none(image: str | None) -> ImageRef | None:
+    """The kubelet's reading of `image`, or None when it is absent or refused (no other judgement)."""
+    if not image:
         return None
-    return result
+    result = parsed_or_error(image)
+    return result if isinstance(result, ImageRef) else None
 
 
 def capitalised_host(image: str) -> str | None:

@@ -27,7 +27,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-from pulllint.images import InvalidReference, parse_image
+from pulllint.hosts import canonical_host
+from pulllint.images import reference_or_none
 from pulllint.model.hosts import CloudRegistry, HostKind, builtin_host_info, cloud_registry
 
 __all__ = [
@@ -155,13 +156,8 @@ def extract_image(text: str) -> str | None:
 
 
 def _image_domain_path(image: str | None) -> tuple[str, str] | None:
-    if not image:
-        return None
-    try:
-        ref = parse_image(image)
-    except InvalidReference:
-        return None
-    return ref.domain, ref.path
+    ref = reference_or_none(image)
+    return None if ref is None else (ref.domain, ref.path)
 
 
 def _host_of(text: str, image: str | None) -> str | None:
@@ -171,7 +167,7 @@ def _host_of(text: str, image: str | None) -> str | None:
     match = _URL_HOST.search(text)
     if match:
         host = match.group(1)
-        return "docker.io" if host in ("registry-1.docker.io", "index.docker.io") else host
+        return canonical_host(host)
     return None
 
 

@@ -13,7 +13,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from pulllint.diagnose._classify import Classification
-from pulllint.images import InvalidReference, parse_image
+from pulllint.hosts import parse_host_port
+from pulllint.images import InvalidReference, parse_image, reference_or_none
 
 __all__ = ["Where", "explain", "redact"]
 
@@ -61,13 +62,8 @@ def _q(value: str) -> str:
 
 def _ref_parts(image: str | None) -> tuple[str, str, str] | None:
     """(host, repository path, tag-or-digest) of a parseable image."""
-    if not image:
-        return None
-    try:
-        ref = parse_image(image)
-    except InvalidReference:
-        return None
-    return ref.domain, ref.path, ref.reference
+    ref = reference_or_none(image)
+    return None if ref is None else (ref.domain, ref.path, ref.reference)
 
 
 def _docker_url(image: str) -> str:
@@ -386,7 +382,7 @@ _UNREACHABLE_TEXTS = MappingProxyType(
 
 def _unreachable(c: Classification, where: Where, image: str, host: str, message: str) -> Texts:
     klass = c.klass or "timeout"
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = parse_host_port(host).host
     hostport = host if ":" in host else f"{host}:443"
     if host == "docker.io":
         host = name = "registry-1.docker.io"

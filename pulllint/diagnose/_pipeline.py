@@ -10,7 +10,7 @@ from pulllint.diagnose._classify import CAUSE_RULES, CAUSES, Classification, cla
 from pulllint.diagnose._explain import Where, explain, redact
 from pulllint.diagnose._model import Diagnosis, PodContext
 from pulllint.diagnose._parse import Failure, InputFormatError, parse_text, secrets_missing
-from pulllint.images import ImageRef, InvalidReference, parse_image
+from pulllint.images import reference_or_none
 
 if TYPE_CHECKING:
     from pulllint.model.credentials import RegistryCredential
@@ -57,22 +57,11 @@ def _is_generic(message: str) -> bool:
     return text.startswith("Back-off pulling image") and text.count('"') <= 2 and text.endswith('"')
 
 
-def _parse(image: str | None) -> ImageRef | None:
-    if not image:
-        return None
-    try:
-        return parse_image(image)
-    except InvalidReference:
-        return None
-
-
 def _image_key(image: str | None) -> str | None:
     if not image:
         return None
-    try:
-        return str(parse_image(image))
-    except InvalidReference:
-        return image
+    ref = reference_or_none(image)
+    return image if ref is None else str(ref)
 
 
 def diagnose_failures(
@@ -113,13 +102,13 @@ def diagnose_failures(
     ] = {}  # repository name -> the group of its first tagged image (journal lines)
     if regroup_by_image:
         for failure, result in zip(failures, results, strict=True):
-            ref = _parse(failure.image or result.image)
+            ref = reference_or_none(failure.image or result.image)
             if ref is not None and (ref.tag or ref.digest):
                 names.setdefault(ref.name, ("image", str(ref)))
     for index, (failure, result) in enumerate(zip(failures, results, strict=True)):
         key: object = failure.group if failure.group is not None else ("line", index)
         if regroup_by_image:
-            ref = _parse(failure.image or result.image)
+            ref = reference_or_none(failure.image or result.image)
             if ref is not None:
                 # "pull access denied for NAME," names no tag: it joins its repository's group
                 key = (
@@ -234,11 +223,8 @@ def verify(
 
     queries: dict[int, ImageQuery] = {}
     for index, d in enumerate(diagnoses):
-        if d.cause not in _VERIFIABLE or not d.image:
-            continue
-        try:
-            ref = parse_image(d.image)
-        except InvalidReference:
+        ref = reference_or_none(d.image) if d.cause in _VERIFIABLE else None
+        if ref is None:
             continue
         platform = (platforms or {}).get(index)
         if d.cause == "platform-missing" and d.klass:

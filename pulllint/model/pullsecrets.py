@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from pulllint.diagnostics import Position, Source
-from pulllint.images import ImageRef, InvalidReference, parse_image
+from pulllint.images import reference_or_none
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.keyring import Keyring, display_key, normalize_key
 from pulllint.model.objects import (
@@ -754,15 +754,6 @@ class PullSecretIndex:
                     yield self._ref(ref, meta, meta.namespace)
 
 
-def _image_ref(image: str | None) -> ImageRef | None:
-    if not image:
-        return None
-    try:
-        return parse_image(image)
-    except InvalidReference:
-        return None
-
-
 def effective_credentials(container: Container, index: PullSecretIndex) -> tuple[RegistryCredential, ...]:
     """The decoded, host-matching credentials the kubelet would try for the container's image, in order.
 
@@ -770,7 +761,7 @@ def effective_credentials(container: Container, index: PullSecretIndex) -> tuple
     Empty when the image is invalid or no pull secret of the pod covers its registry (an anonymous pull,
     apart from the node's own credentials, which pulllint cannot see).
     """
-    ref = _image_ref(container.image)
+    ref = reference_or_none(container.image)
     if ref is None:
         return ()
     # A declared Secret's entries hold no values: nothing to send.
