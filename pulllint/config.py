@@ -88,6 +88,19 @@ class Config(NamedTuple):
     repository_context: bool | tuple[str, ...] = True
 
 
+def git_root(start: str) -> str | None:
+    """The nearest folder from `start` up that holds a `.git` entry (a folder, or the file of a
+    worktree or submodule); None outside any repository."""
+    folder = os.path.abspath(start)
+    while True:  # bounded by the depth of the path
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
 def find_config(start: str) -> str | None:
     """The nearest configuration file from `start` up to the repository root."""
     directory = os.path.abspath(start)

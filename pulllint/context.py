@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
-from pulllint.config import ClusterSection, Config
+from pulllint.config import ClusterSection, Config, git_root
 from pulllint.loading.inputs import MANIFEST_SUFFIXES, SKIPPED_DIRS, InputFile, decode, discover
 from pulllint.model.build import add_piece
 from pulllint.model.facts import Platform
@@ -47,14 +47,7 @@ def project_root(config: Config, start: str = ".") -> str | None:
     """The configuration's folder, else the git root above `start` (a `.git` file counts: worktrees)."""
     if config.path is not None:
         return os.path.dirname(os.path.abspath(config.path))
-    directory = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+    return git_root(start)
 
 
 def _repository_files(root: str, include: bool | tuple[str, ...]) -> Iterator[str]:

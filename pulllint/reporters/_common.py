@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from pulllint.config import git_root
 from pulllint.diagnostics import Diagnostic, Severity
 from pulllint.reporters._types import Report
 
@@ -143,14 +144,7 @@ def repository_root(cwd: str | None = None, environ: Mapping[str, str] | None = 
         value = env.get(name, "")
         if value and os.path.isdir(value):
             return os.path.abspath(value)
-    folder = start
-    while True:  # bounded by the depth of the path
-        if os.path.lexists(os.path.join(folder, ".git")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
+    return git_root(start) or start
 
 
 def _relative(path: str, root: str) -> str | None:
