@@ -13,12 +13,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from pulllint.config import ClusterSection, Config, git_root
 from pulllint.loading.inputs import MANIFEST_SUFFIXES, SKIPPED_DIRS, InputFile, decode, discover
+from pulllint.loading.reader import read_bounded
 from pulllint.model.build import add_piece
 from pulllint.model.facts import Platform
 from pulllint.model.objects import Manifests
@@ -67,20 +67,8 @@ def _repository_files(root: str, include: bool | tuple[str, ...]) -> Iterator[st
 
 def _worth_indexing(path: str) -> bool:
     """A regular file of bounded size whose bytes name a kind the context keeps (most files do not)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return False
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_CONTEXT_FILE:
-            return False
-        data = os.read(fd, _MAX_CONTEXT_FILE)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return INDEXED_KIND.search(data) is not None or _NODE_KIND.search(data) is not None
+    data = read_bounded(path, _MAX_CONTEXT_FILE, follow_links=True)
+    return data is not None and (INDEXED_KIND.search(data) is not None or _NODE_KIND.search(data) is not None)
 
 
 def index_source(index: Manifests, source: InputFile, nodes: list[bytes] | None = None) -> None:

@@ -24,6 +24,40 @@ _SPOOL_IN_MEMORY = 16 * 1024 * 1024
 _CHUNK = 1 << 20
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, *, follow_links: bool = False) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes; None for anything else.
+
+    Never blocks (a FIFO opens non-blocking and is refused), follows a symbolic link only when asked
+    (a cache never needs to; `/dev/zero` behind one is refused either way, not being a regular file),
+    never reads more than ``limit + 1`` bytes (a sparse file of gigabytes).
+    """
+    flags = _OPEN_FLAGS if follow_links else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > limit else b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 class ReadProblem(OSError):
     """A source that cannot be read within the bounds: too large, silent for too long."""
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from pulllint.hosts import canonical_host
+from pulllint.loading.reader import read_bounded as read_bounded  # load_json reads through it
 from pulllint.model.credentials import RegistryCredential
 from pulllint.model.facts import ImageFacts, ImageQuery, Platform, PlatformMatch, Runtime, Status
 from pulllint.registry._refs import image_string
@@ -50,37 +51,6 @@ MAX_ENTRY_BYTES = 256 * 1024  # one answer (its nearest tags and details are sho
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # a whole set of answers (~300 bytes per image)
 PRUNE_EVERY_SECONDS = 3600.0
 KEEP_PERMANENT_SECONDS = 30 * 86400.0  # answers that never expire are still dropped when unused this long
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-_OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
-
-
-def read_bounded(path: Path | str, limit: int) -> bytes | None:
-    """The bytes of a regular file of at most ``limit`` bytes; None for anything else.
-
-    Never blocks (a FIFO opens non-blocking and is refused), never follows a symlink (``/dev/zero``),
-    never reads more than ``limit + 1`` bytes (a sparse file of gigabytes).
-    """
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(65536, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return None if size > limit else b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def load_json(path: Path | str, limit: int) -> object:
