@@ -41,6 +41,18 @@ def expected_findings(path: Path) -> list[Expected]:
     return found
 
 
+@pytest.fixture(scope="session")
+def pre_commit() -> str:
+    """The real `pre-commit` of the test environment (the test extra installs it)."""
+    import shutil
+    import sys
+
+    executable = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+    if not Path(executable).exists():
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    return executable
+
+
 def shared_path(*parts: str) -> Path:
     """A path in ../shared (corpus, tools, schemas); skips the test on a machine without it."""
     path = SHARED.joinpath(*parts)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests._precommit import git, try_repo
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n"
 POD += "  containers:\n    - {{name: c, image: '{image}'}}\n"
@@ -19,47 +15,22 @@ GOOD = POD.format(name="ok", image="nginx:1.27.2")
 BAD = POD.format(name="bad", image="Nginx:1.0")
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def pre_commit() -> str:
-    executable = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
-    if not Path(executable).exists():
-        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
-    return executable
-
-
-def _try_repo(pre_commit: str, repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
-    return subprocess.run(
-        [pre_commit, "try-repo", str(ROOT), hook, "--all-files", "--verbose"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-
-
 def test_offline_hook_passes_good_and_fails_bad_manifests(pre_commit: str, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "good.yaml").write_text(GOOD)
     (repo / "values.json").write_text('{"image": {"tag": "latest"}}\n')
-    _git(repo, "add", ".")
+    git(repo, "add", ".")
     home = tmp_path / "pre-commit-home"
 
-    passed = _try_repo(pre_commit, repo, "pulllint", home)
+    passed = try_repo(pre_commit, repo, "pulllint", home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
 
     (repo / "deploy").mkdir()
     (repo / "deploy" / "bad.yaml").write_text(BAD)
-    _git(repo, "add", ".")
-    failed = _try_repo(pre_commit, repo, "pulllint", home)
+    git(repo, "add", ".")
+    failed = try_repo(pre_commit, repo, "pulllint", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "deploy/bad.yaml:6:24: PL101 error" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr
@@ -79,18 +50,18 @@ def test_registry_hook_passes_good_and_fails_bad_manifests(
     monkeypatch.setenv("PULLLINT_CACHE_DIR", str(tmp_path / "cache"))  # never the user's cache
     repo = tmp_path / "repo"
     repo.mkdir()
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "local.yaml").write_text(LOCAL)
-    _git(repo, "add", ".")
+    git(repo, "add", ".")
     home = tmp_path / "pre-commit-home"
 
-    passed = _try_repo(pre_commit, repo, "pulllint-registry", home)
+    passed = try_repo(pre_commit, repo, "pulllint-registry", home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert re.search(r"pulllint \(registry\)\.+Passed", passed.stdout), passed.stdout
 
     (repo / "bad.yaml").write_text(BAD)
-    _git(repo, "add", ".")
-    failed = _try_repo(pre_commit, repo, "pulllint-registry", home)
+    git(repo, "add", ".")
+    failed = try_repo(pre_commit, repo, "pulllint-registry", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert re.search(r"pulllint \(registry\)\.+Failed", failed.stdout), failed.stdout
     assert "bad.yaml:6:24: PL101 error" in failed.stdout
@@ -148,17 +119,17 @@ def test_offline_hook_judges_only_manifests_in_a_mixed_repository(pre_commit: st
     (repo / "ansible" / "site.yml").write_text(PLAYBOOK)
     (repo / "deploy").mkdir()
     (repo / "deploy" / "good.yaml").write_text(GOOD)
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
     home = tmp_path / "pre-commit-home"
 
-    passed = _try_repo(pre_commit, repo, "pulllint", home)
+    passed = try_repo(pre_commit, repo, "pulllint", home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert re.search(r"pulllint \(offline\)\.+Passed", passed.stdout), passed.stdout
 
     (repo / "deploy" / "bad.yaml").write_text(BAD)
-    _git(repo, "add", ".")
-    failed = _try_repo(pre_commit, repo, "pulllint", home)
+    git(repo, "add", ".")
+    failed = try_repo(pre_commit, repo, "pulllint", home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "deploy/bad.yaml:6:24: PL101 error" in failed.stdout
     findings = re.findall(r"^(\S+?):\d+:\d+: (PL\d+) (error|warning)", failed.stdout, re.MULTILINE)

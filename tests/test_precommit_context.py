@@ -4,14 +4,11 @@ live in other files of the repository (the real `pre-commit`, as a team runs it)
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ROOT
+from tests._precommit import git, try_repo
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -43,25 +40,13 @@ stringData:
 """
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def pre_commit() -> str:
-    executable = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
-    if not Path(executable).exists():
-        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
-    return executable
-
-
 def _repository(tmp_path: Path, deployments: int) -> Path:
     repo = tmp_path / "repo"
     (repo / "apps").mkdir(parents=True)
     (repo / "platform").mkdir()
-    _git(repo, "init", "-q")
-    _git(repo, "config", "user.email", "t@example.com")
-    _git(repo, "config", "user.name", "t")
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
     for n in range(deployments):
         (repo / "apps" / f"app-{n:03}.yaml").write_text(DEPLOYMENT.format(n=n), encoding="utf-8")
     (repo / "platform" / "accounts.yaml").write_text(ACCOUNT, encoding="utf-8")
@@ -77,16 +62,8 @@ def test_batches_of_all_files_find_the_service_account(pre_commit: str, tmp_path
     """299 Deployments and one ServiceAccount file: pre-commit splits them into batches (and processes);
     no batch may call the pods' pull secrets missing."""
     repo = _repository(tmp_path, 299)
-    _git(repo, "add", ".")
-    done = subprocess.run(
-        [pre_commit, "try-repo", str(ROOT), "pulllint", "--all-files", "--verbose"],
-        cwd=repo,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    git(repo, "add", ".")
+    done = try_repo(pre_commit, repo, "pulllint", tmp_path / "home")
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert "PL201" not in output and "Traceback" not in output
@@ -96,8 +73,8 @@ def test_batches_of_all_files_find_the_service_account(pre_commit: str, tmp_path
 def test_a_commit_that_stages_one_deployment(pre_commit: str, tmp_path: Path) -> None:
     """Only the staged Deployment is passed; its ServiceAccount and Secret are committed elsewhere."""
     repo = _repository(tmp_path, 2)
-    _git(repo, "add", "platform")
-    _git(repo, "commit", "-qm", "platform")
+    git(repo, "add", "platform")
+    git(repo, "commit", "-qm", "platform")
     pulllint = Path(sys.executable).with_name("pulllint")
     (repo / ".pre-commit-config.yaml").write_text(
         "repos:\n  - repo: local\n    hooks:\n      - id: pulllint\n        name: pulllint\n"
@@ -105,14 +82,14 @@ def test_a_commit_that_stages_one_deployment(pre_commit: str, tmp_path: Path) ->
         "        language: system\n        types_or: [yaml, json]\n",
         encoding="utf-8",
     )
-    _git(repo, "add", "apps/app-000.yaml", ".pre-commit-config.yaml")
+    git(repo, "add", "apps/app-000.yaml", ".pre-commit-config.yaml")
     passed = subprocess.run(
         [pre_commit, "run"], cwd=repo, env=_env(tmp_path), capture_output=True, text=True, timeout=300
     )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     # The same commit without the ServiceAccount anywhere: a warning that says it is unknown, not an error.
     (repo / "platform" / "accounts.yaml").unlink()
-    _git(repo, "add", "-A")
+    git(repo, "add", "-A")
     warned = subprocess.run(
         [pre_commit, "run", "--verbose"],
         cwd=repo,
