@@ -244,8 +244,19 @@ def _check(args: argparse.Namespace) -> int:
     merged = engine.merge(results)
     result = merged._replace(notices=(*walk_notices, *merged.notices))
     sys.stdin = original_stdin
-    code = _finish(args, fmt, result, config, root, stdin_copy)
-    return code if code != EXIT_OK or args.exit_zero or args.update_baseline else exit_code
+    if not args.quiet:
+        _print_notices(result)
+        if result.baselined:
+            print(f"pulllint: {result.baselined} known finding(s) left out by the baseline", file=sys.stderr)
+    if args.update_baseline:
+        from pulllint.baseline import write
+
+        count = write(args.baseline, [d for d in result.diagnostics if d.code != "PL003"], root)
+        print(f"pulllint: wrote {count} finding(s) to the baseline {args.baseline}", file=sys.stderr)
+        return EXIT_OK
+    if not _publish(args, fmt, result, config, root, stdin_copy):
+        return EXIT_ERROR
+    return EXIT_OK if args.exit_zero else exit_code
 
 
 def _with_flags(config: Config, args: argparse.Namespace) -> Config:
@@ -295,22 +306,10 @@ def _by_configuration(
     return [(load_config(nearest_config), files) for nearest_config, files in grouped.items()], tuple(notices)
 
 
-def _finish(
+def _publish(
     args: argparse.Namespace, fmt: str, result: Result, config: Config, root: str, stdin_copy: str | None
-) -> int:
-    if not args.quiet:
-        _print_notices(result)
-        if result.baselined:
-            print(f"pulllint: {result.baselined} known finding(s) left out by the baseline", file=sys.stderr)
-
-    if args.update_baseline:
-        from pulllint.baseline import write
-
-        kept = [d for d in result.diagnostics if d.code != "PL003"]
-        count = write(args.baseline, kept, root)
-        print(f"pulllint: wrote {count} finding(s) to the baseline {args.baseline}", file=sys.stderr)
-        return EXIT_OK
-
+) -> bool:
+    """Write the report where the flags say; False when it cannot be written (said on stderr)."""
     # Only SARIF carries each rule's documentation; rendering 25 pages costs more than a small check.
     report = _report(result, documented=fmt == "sarif" or bool(args.sarif))
     from pulllint.reporters import RenderOptions, render
@@ -347,8 +346,8 @@ def _finish(
         if isinstance(error, BrokenPipeError):
             raise
         print(f"pulllint: error: cannot write the report: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+        return False
+    return True
 
 
 _LANDING = ("github", "gitlab", "junit", "markdown", "sarif")
